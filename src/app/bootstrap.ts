@@ -1,0 +1,115 @@
+import fastifyCors from '@fastify/cors';
+import { INestApplication, Logger, LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { AppConfig } from '../config';
+import { HttpExceptionFilter } from '../common/http-exception.filter';
+import { registerBodyDecoding } from '../ingest/body-decoding';
+import { IngestService } from '../ingest/ingest.service';
+import { acceptRequestId, requestContext } from '../logging/request-context';
+import { createLogger } from '../logging/logger';
+import { MetricsService } from '../metrics/metrics.service';
+import { AppModule } from './app.module';
+import type { Queue } from 'bull';
+import { getQueueToken } from '@nestjs/bull';
+import { QueueName } from '../queue/queue.constants';
+
+import { INGEST_ROUTE } from '../ingest/body-decoding';
+
+/** Builds the application for config.role: used by main.ts and by the e2e tests. */
+export async function createApp(config: AppConfig, logger: LoggerService = createLogger(config)): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.limits.maxRequestBytes,
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => acceptRequestId(req.headers['x-request-id']) ?? randomUUID(),
+    // Fastify's own logger stays off: winston (via Nest) is the one log stream.
+    logger: false,
+    trustProxy: false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRole(config), adapter, { logger, bufferLogs: false });
+  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  configureHttp(app, fastify, config);
+  if (config.servesApi) setUpSwagger(app);
+  await app.init();
+  await fastify.ready();
+  return app;
+}
+
+function configureHttp(app: NestFastifyApplication, fastify: FastifyInstance, config: AppConfig): void {
+  const metrics = app.get(MetricsService);
+
+  // Every log line of a request (and the job it produces) carries its request id.
+  fastify.addHook('onRequest', (req, reply, done) => {
+    void reply.header('X-Request-Id', req.id);
+    requestContext.run({ requestId: req.id }, done);
+  });
+  fastify.addHook('onResponse', (req, reply, done) => {
+    metrics.httpDuration.observe(
+      { method: req.method, route: req.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    done();
+  });
+
+  registerBodyDecoding(fastify);
+  // Nest maps Fastify's errors to plain HttpExceptions and drops their code; keep it for the
+  // exception filter, which turns it into an actionable message and a reject reason.
+  fastify.addHook('onError', (req, _reply, err, done) => {
+    (req as { errorCode?: string }).errorCode = (err as { code?: string }).code;
+    done();
+  });
+
+  // Browser SDKs post from any origin; only ingestion routes are open to them.
+  void fastify.register(fastifyCors, () => (req: { url?: string }, cb: (e: Error | null, o: object) => void) => {
+    cb(null, INGEST_ROUTE.test(req.url ?? '')
+      ? { origin: true, methods: ['POST', 'OPTIONS'], allowedHeaders: ['Content-Type', 'Authorization', 'X-Write-Key', 'Content-Encoding', 'X-Request-Id'], exposedHeaders: ['X-Request-Id', 'Retry-After'], maxAge: 86400 }
+      : { origin: false });
+  });
+
+  app.useGlobalFilters(new HttpExceptionFilter(metrics, config.limits.maxRequestBytes));
+}
+
+function setUpSwagger(app: NestFastifyApplication): void {
+  const doc = new DocumentBuilder()
+    .setTitle('Sluice')
+    .setDescription(
+      'Segment-compatible event ingestion. Ingestion routes take a source write key as the HTTP Basic user name ' +
+        '(empty password), the X-Write-Key header, or "writeKey" in the body. Admin routes take "Authorization: Bearer <ADMIN_TOKEN>".',
+    )
+    .setVersion('1')
+    .addBasicAuth({ type: 'http', scheme: 'basic', description: 'Write key as the user name, empty password' }, 'writeKey')
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Write-Key', description: 'Write key' }, 'writeKeyHeader')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' }, 'admin')
+    .build();
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), { jsonDocumentUrl: 'docs-json' });
+}
+
+/**
+ * Graceful drain on SIGTERM: stop accepting and finish requests in flight (api), flush events
+ * waiting for their micro-batch, let the worker finish its active jobs, then close connections.
+ */
+export async function drainAndClose(app: INestApplication, config: AppConfig): Promise<void> {
+  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  await fastify.close();
+  if (config.servesApi) await app.get(IngestService).drain();
+  if (config.runsWorker) await app.get<Queue>(getQueueToken(QueueName.Events)).close();
+  await app.close();
+}
+
+/** Fails start-up with a clear error when Redis cannot be reached at all. */
+export async function assertRedisReachable(app: INestApplication, timeoutMs = 5000): Promise<void> {
+  const queue = app.get<Queue>(getQueueToken(QueueName.Events));
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      queue.isReady(),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(Object.assign(new Error('Redis did not answer'), { code: 'ETIMEDOUT', redis: true })), timeoutMs))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,48 @@
+import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { CredentialsService } from './credentials.service';
+
+export interface AuthenticatedSource {
+  sourceId: string;
+  keyId: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    source?: AuthenticatedSource;
+  }
+}
+
+/** Segment's three ways to present a write key, in the order SDKs use them. */
+export function extractWriteKey(req: FastifyRequest): string | null {
+  const auth = req.headers.authorization;
+  if (auth && /^Basic\s+/i.test(auth)) {
+    const decoded = Buffer.from(auth.replace(/^Basic\s+/i, ''), 'base64').toString('utf8');
+    const user = decoded.split(':')[0];
+    if (user) return user;
+  }
+  const header = req.headers['x-write-key'];
+  if (typeof header === 'string' && header) return header;
+  const body = req.body as { writeKey?: unknown } | undefined;
+  if (body && typeof body === 'object' && typeof body.writeKey === 'string' && body.writeKey) return body.writeKey;
+  return null;
+}
+
+@Injectable()
+export class WriteKeyGuard implements CanActivate {
+  constructor(private readonly credentials: CredentialsService) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    const req = ctx.switchToHttp().getRequest<FastifyRequest>();
+    const key = extractWriteKey(req);
+    if (!key) {
+      throw new UnauthorizedException('Missing write key: send it as the HTTP Basic user name, the X-Write-Key header, or "writeKey" in the body.');
+    }
+    const verified = await this.credentials.verify(key);
+    if (!verified || verified.kind !== 'write' || !verified.sourceId) {
+      throw new UnauthorizedException('Unknown or revoked write key.');
+    }
+    req.source = { sourceId: verified.sourceId, keyId: verified.keyId };
+    return true;
+  }
+}

@@ -1,0 +1,98 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import { INGEST_ROUTE } from '../ingest/body-decoding';
+import type { MetricsService } from '../metrics/metrics.service';
+import { QueueUnavailableError } from '../queue/events-queue.producer';
+import { RetryLaterException } from './errors';
+
+export interface ErrorBody {
+  success: false;
+  statusCode: number;
+  error: string;
+  message: string;
+  requestId?: string;
+  [key: string]: unknown;
+}
+
+/** Builds the one JSON error shape every route answers with. */
+export function errorBody(status: number, message: string, requestId?: string, extra: Record<string, unknown> = {}): ErrorBody {
+  return { success: false, statusCode: status, error: STATUS_CODES[status] ?? 'Error', message, ...extra, requestId };
+}
+
+/** Messages for errors Fastify raises before a route runs, in words a client can act on. */
+function fastifyMessage(err: { code?: string; message: string }, maxRequestBytes: number): string {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return `The request body exceeds ${maxRequestBytes} bytes (after decompression); split it into smaller batches.`;
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'Unsupported Content-Type; send application/json (or text/plain containing JSON).';
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'The body is empty; send a JSON object.';
+    default:
+      return err.message;
+  }
+}
+
+function rejectReason(status: number, code: string | undefined): string | undefined {
+  if (status === 413) return 'request_too_large';
+  if (code === 'SLUICE_BAD_CONTENT_ENCODING') return 'bad_encoding';
+  if (code?.startsWith('FST_ERR_CTP')) return 'invalid_body';
+  return undefined;
+}
+
+/**
+ * Every exception, including Fastify's own (body too large, bad JSON or gzip, which Nest routes
+ * here too), becomes a JSON body a person can act on; unexpected ones are logged with stacks.
+ */
+@Catch()
+export class HttpExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpExceptionFilter');
+
+  constructor(
+    private readonly metrics?: MetricsService,
+    private readonly maxRequestBytes = 0,
+  ) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const request = host.switchToHttp().getRequest<FastifyRequest>();
+    let status = HttpStatus.INTERNAL_SERVER_ERROR;
+    let message = 'Internal server error; the request id identifies it in the logs.';
+    let extra: Record<string, unknown> = {};
+    const fastifyCode = (request as { errorCode?: string }).errorCode;
+    if (exception instanceof HttpException) {
+      status = exception.getStatus();
+      const res = exception.getResponse();
+      if (typeof res === 'string') message = res;
+      else {
+        const { message: m, statusCode: _s, error: _e, ...rest } = res as Record<string, unknown>;
+        message = Array.isArray(m) ? m.join('; ') : String(m ?? exception.message);
+        extra = rest;
+      }
+      if (exception instanceof RetryLaterException) reply.header('Retry-After', String(exception.retryAfterSeconds));
+    } else if (exception instanceof QueueUnavailableError) {
+      status = HttpStatus.SERVICE_UNAVAILABLE;
+      message = `${exception.message}. Nothing from this request was accepted; retry after the Retry-After delay.`;
+      reply.header('Retry-After', '1');
+    } else {
+      const e = exception as { statusCode?: number; message: string };
+      if (e?.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+        status = e.statusCode;
+        message = e.message;
+      }
+    }
+    if (fastifyCode && status < 500) {
+      message = fastifyMessage({ code: fastifyCode, message }, this.maxRequestBytes);
+      const reason = rejectReason(status, fastifyCode);
+      if (reason) {
+        extra = { ...extra, reason };
+        if (INGEST_ROUTE.test(request.url)) this.metrics?.eventsRejected.inc({ reason });
+      }
+    }
+    if (status >= 500 && !(exception instanceof HttpException)) {
+      this.logger.error(`${request.method} ${request.routeOptions?.url ?? request.url}: ${(exception as Error)?.stack ?? exception}`);
+    }
+    void reply.status(status).send(errorBody(status, message, request.id, extra));
+  }
+}

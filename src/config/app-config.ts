@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import { EnvironmentVariables, Role, validateEnvironment } from './environment';
+
+/**
+ * Typed, validated configuration. Built once per process from the environment; injected as
+ * `AppConfig` everywhere (never read process.env elsewhere).
+ */
+export class AppConfig {
+  readonly role: Role;
+  readonly nodeEnv: EnvironmentVariables['NODE_ENV'];
+  readonly http: { host: string; port: number };
+  readonly database: { url: string; poolSize: number; ssl: boolean };
+  readonly redis: { url: string; prefix: string };
+  readonly admin: { token: string | null; generated: boolean };
+  readonly log: { level: string; format: 'json' | 'pretty' };
+  readonly limits: { maxEventBytes: number; maxRequestBytes: number };
+  readonly batching: { flushEvents: number; flushMs: number; jobMaxEvents: number; enqueueTimeoutMs: number };
+  readonly worker: {
+    concurrency: number;
+    attempts: number;
+    backoffMs: number;
+    lockMs: number;
+    stalledIntervalMs: number;
+    partitionDaysAhead: number;
+  };
+  readonly shutdownTimeoutMs: number;
+  readonly keyCacheTtlMs: number;
+
+  constructor(env: EnvironmentVariables) {
+    this.role = env.ROLE;
+    this.nodeEnv = env.NODE_ENV;
+    this.http = { host: env.HOST, port: env.PORT ?? (env.ROLE === 'worker' ? 3001 : 3000) };
+    this.database = { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE, ssl: env.DATABASE_SSL };
+    this.redis = { url: env.REDIS_URL, prefix: env.QUEUE_PREFIX };
+    // A development install should work without setup, so it gets a per-run token that
+    // main.ts prints; production must opt in explicitly.
+    const generate = !env.ADMIN_TOKEN && env.NODE_ENV !== 'production';
+    this.admin = {
+      token: env.ADMIN_TOKEN ?? (generate ? `dev_${randomBytes(18).toString('base64url')}` : null),
+      generated: generate,
+    };
+    this.log = {
+      level: env.LOG_LEVEL,
+      format: env.LOG_FORMAT ?? (env.NODE_ENV === 'production' ? 'json' : 'pretty'),
+    };
+    this.limits = { maxEventBytes: env.MAX_EVENT_BYTES, maxRequestBytes: env.MAX_REQUEST_BYTES };
+    this.batching = {
+      flushEvents: env.BATCH_FLUSH_EVENTS,
+      flushMs: env.BATCH_FLUSH_MS,
+      jobMaxEvents: env.JOB_MAX_EVENTS,
+      enqueueTimeoutMs: env.ENQUEUE_TIMEOUT_MS,
+    };
+    this.worker = {
+      concurrency: env.WORKER_CONCURRENCY,
+      attempts: env.JOB_ATTEMPTS,
+      backoffMs: env.JOB_BACKOFF_MS,
+      lockMs: env.JOB_LOCK_MS,
+      stalledIntervalMs: env.JOB_STALLED_INTERVAL_MS,
+      partitionDaysAhead: env.PARTITION_DAYS_AHEAD,
+    };
+    this.shutdownTimeoutMs = env.SHUTDOWN_TIMEOUT_MS;
+    this.keyCacheTtlMs = env.KEY_CACHE_TTL_MS;
+  }
+
+  get servesApi(): boolean {
+    return this.role !== 'worker';
+  }
+  get runsWorker(): boolean {
+    return this.role !== 'api';
+  }
+}
+
+/** The one reader of process.env. `overrides` lets tests start an app with other settings. */
+export function loadConfig(overrides: Record<string, string | undefined> = {}): AppConfig {
+  return new AppConfig(validateEnvironment({ ...process.env, ...overrides }));
+}

@@ -1,0 +1,129 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+/**
+ * Every environment variable Sluice reads, with its default and a description.
+ * docs/configuration.md is generated from this list (`npm run docs:config`), so this is the
+ * one place a variable is documented.
+ */
+export interface VariableDoc {
+  name: string;
+  default: string;
+  description: string;
+  secret?: boolean;
+}
+
+export const ROLES = ['api', 'worker', 'all'] as const;
+export type Role = (typeof ROLES)[number];
+
+const toInt = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
+const toBool = ({ value }: { value: unknown }) => {
+  if (value === undefined || value === '') return undefined;
+  const v = String(value).toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  return value;
+};
+
+export class EnvironmentVariables {
+  @IsIn(ROLES) ROLE: Role = 'all';
+  @IsIn(['development', 'production', 'test']) NODE_ENV: 'development' | 'production' | 'test' =
+    'development';
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT?: number;
+  @IsString() HOST = '0.0.0.0';
+
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'must be a postgres:// URL' })
+  DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/sluice';
+  @Transform(toInt) @IsInt() @Min(1) @Max(200) DATABASE_POOL_SIZE = 10;
+  @Transform(toBool) @IsBoolean() DATABASE_SSL = false;
+
+  @Matches(/^rediss?:\/\/.+/, { message: 'must be a redis:// or rediss:// URL' })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+  @Matches(/^[A-Za-z0-9_.:-]{1,64}$/, { message: 'must be 1-64 characters of A-Z a-z 0-9 _ . : -' })
+  QUEUE_PREFIX = 'sluice';
+
+  @IsOptional() @IsString() @MinLength(16, { message: 'must be at least 16 characters' })
+  ADMIN_TOKEN?: string;
+
+  @IsIn(['error', 'warn', 'info', 'debug', 'verbose']) LOG_LEVEL = 'info';
+  @IsOptional() @IsIn(['json', 'pretty']) LOG_FORMAT?: 'json' | 'pretty';
+
+  @Transform(toInt) @IsInt() @Min(256) @Max(1048576) MAX_EVENT_BYTES = 32768;
+  @Transform(toInt) @IsInt() @Min(1024) @Max(104857600) MAX_REQUEST_BYTES = 512000;
+  @Transform(toInt) @IsInt() @Min(1) @Max(10000) BATCH_FLUSH_EVENTS = 500;
+  @Transform(toInt) @IsInt() @Min(0) @Max(1000) BATCH_FLUSH_MS = 5;
+  @Transform(toInt) @IsInt() @Min(1) @Max(10000) JOB_MAX_EVENTS = 500;
+  @Transform(toInt) @IsInt() @Min(50) @Max(60000) ENQUEUE_TIMEOUT_MS = 1000;
+
+  @Transform(toInt) @IsInt() @Min(1) @Max(64) WORKER_CONCURRENCY = 4;
+  @Transform(toInt) @IsInt() @Min(1) @Max(100) JOB_ATTEMPTS = 8;
+  @Transform(toInt) @IsInt() @Min(10) @Max(600000) JOB_BACKOFF_MS = 500;
+  @Transform(toInt) @IsInt() @Min(1000) @Max(600000) JOB_LOCK_MS = 30000;
+  @Transform(toInt) @IsInt() @Min(500) @Max(600000) JOB_STALLED_INTERVAL_MS = 30000;
+  @Transform(toInt) @IsInt() @Min(0) @Max(366) PARTITION_DAYS_AHEAD = 7;
+  @Transform(toInt) @IsInt() @Min(1000) @Max(600000) SHUTDOWN_TIMEOUT_MS = 25000;
+  @Transform(toInt) @IsInt() @Min(0) @Max(3600000) KEY_CACHE_TTL_MS = 5000;
+}
+
+export const VARIABLES: VariableDoc[] = [
+  { name: 'ROLE', default: 'all', description: '`api` (HTTP ingestion, admin, docs), `worker` (queue consumers) or `all` (both in one process).' },
+  { name: 'NODE_ENV', default: 'development', description: '`production` switches logs to JSON and requires `ADMIN_TOKEN` to be set explicitly for the admin API.' },
+  { name: 'PORT', default: '3000 (api, all) / 3001 (worker)', description: 'HTTP port. The worker serves only `/health/*` and `/metrics` on it.' },
+  { name: 'HOST', default: '0.0.0.0', description: 'Interface to listen on.' },
+  { name: 'DATABASE_URL', default: 'postgres://postgres@127.0.0.1:5432/sluice', description: 'PostgreSQL connection URL. `npm run migration:run` creates the database if it is missing and the user may.', secret: true },
+  { name: 'DATABASE_POOL_SIZE', default: '10', description: 'Connections per process.' },
+  { name: 'DATABASE_SSL', default: 'false', description: 'Connect to PostgreSQL over TLS.' },
+  { name: 'REDIS_URL', default: 'redis://127.0.0.1:6379', description: 'Redis URL (`rediss://` for TLS; password in the URL). Redis must use `maxmemory-policy noeviction`.', secret: true },
+  { name: 'QUEUE_PREFIX', default: 'sluice', description: 'Prefix of every Redis key Sluice writes; lets several installations (or test runs) share one Redis.' },
+  { name: 'ADMIN_TOKEN', default: '(generated in development)', description: 'Bearer token for `/v1/admin/*`, at least 16 characters. Unset in development: a random one is generated and printed at start. Unset in production: the admin API refuses every request.', secret: true },
+  { name: 'LOG_LEVEL', default: 'info', description: '`error`, `warn`, `info`, `debug` or `verbose`.' },
+  { name: 'LOG_FORMAT', default: 'json in production, pretty otherwise', description: '`json` (one object per line) or `pretty`.' },
+  { name: 'MAX_EVENT_BYTES', default: '32768', description: 'Largest accepted event (serialized JSON). Larger events are rejected one by one.' },
+  { name: 'MAX_REQUEST_BYTES', default: '512000', description: 'Largest request body after gzip decompression; larger requests get 413.' },
+  { name: 'BATCH_FLUSH_EVENTS', default: '500', description: 'The api groups concurrent requests into one queue job; it flushes at this many events...' },
+  { name: 'BATCH_FLUSH_MS', default: '5', description: '...or this many milliseconds after the first pending event, whichever comes first.' },
+  { name: 'JOB_MAX_EVENTS', default: '500', description: 'Largest number of events in one queue job; bigger requests are split.' },
+  { name: 'ENQUEUE_TIMEOUT_MS', default: '1000', description: 'How long a request waits for Redis before answering 503 with `Retry-After`.' },
+  { name: 'WORKER_CONCURRENCY', default: '4', description: 'Jobs a worker process writes in parallel (each uses one database connection).' },
+  { name: 'JOB_ATTEMPTS', default: '8', description: 'Attempts per job before its events go to `dead_letters`.' },
+  { name: 'JOB_BACKOFF_MS', default: '500', description: 'First retry delay; doubles on each attempt.' },
+  { name: 'JOB_LOCK_MS', default: '30000', description: 'Bull job lock duration: how long a job may run before another worker may take it over.' },
+  { name: 'JOB_STALLED_INTERVAL_MS', default: '30000', description: 'How often workers look for jobs whose worker died (SIGKILL, OOM) and run them again.' },
+  { name: 'PARTITION_DAYS_AHEAD', default: '7', description: 'Daily `events` partitions the worker keeps created ahead of today.' },
+  { name: 'SHUTDOWN_TIMEOUT_MS', default: '25000', description: 'Longest graceful drain after SIGTERM before the process exits anyway.' },
+  { name: 'KEY_CACHE_TTL_MS', default: '5000', description: 'How long an api process trusts a verified key before checking the database again.' },
+];
+
+export class ConfigValidationError extends Error {}
+
+/** Validates raw env into typed values; throws one message naming every bad variable. */
+export function validateEnvironment(raw: Record<string, string | undefined>): EnvironmentVariables {
+  const known: Record<string, string> = {};
+  for (const v of VARIABLES) {
+    const value = raw[v.name];
+    if (value !== undefined && value !== '') known[v.name] = value;
+  }
+  const env = plainToInstance(EnvironmentVariables, known, { exposeDefaultValues: true });
+  const errors = validateSync(env, { whitelist: true, forbidUnknownValues: true });
+  if (errors.length > 0) {
+    const lines = errors.map((e) => {
+      const shown = VARIABLES.find((v) => v.name === e.property)?.secret ? '(hidden)' : JSON.stringify(known[e.property]);
+      return `${e.property}=${shown}: ${Object.values(e.constraints ?? {}).join('; ')}`;
+    });
+    throw new ConfigValidationError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  return env;
+}

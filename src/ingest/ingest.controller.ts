@@ -1,0 +1,136 @@
+import { Body, Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBasicAuth,
+  ApiBody,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiSecurity,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { WriteKeyGuard } from '../auth/write-key.guard';
+import { DetailedBadRequest } from '../common/errors';
+import { EventType } from './event-validator';
+import { AliasDto, BatchDto, GroupDto, IdentifyDto, IngestResponseDto, PageDto, ScreenDto, TrackDto } from './ingest.dto';
+import { IngestContext, IngestResult, IngestService } from './ingest.service';
+
+export interface IngestResponse extends IngestResult {
+  success: true;
+}
+
+/**
+ * The Segment HTTP Tracking API. Short paths (/v1/t, /v1/i, ...) are the ones analytics.js
+ * (analytics-next) posts to; /v1/import is Segment's historical-import alias of /v1/batch.
+ */
+@ApiTags('ingestion')
+@ApiBasicAuth('writeKey')
+@ApiSecurity('writeKeyHeader')
+@ApiHeader({ name: 'Content-Encoding', required: false, description: '`gzip` to send a compressed body' })
+@ApiHeader({ name: 'X-Request-Id', required: false, description: 'Echoed back and attached to every log line of the request' })
+@ApiUnauthorizedResponse({ description: 'Missing or unknown write key' })
+@ApiPayloadTooLargeResponse({ description: 'Body over MAX_REQUEST_BYTES after decompression' })
+@ApiServiceUnavailableResponse({ description: 'Queue unavailable; retry after Retry-After seconds' })
+@ApiOkResponse({ type: IngestResponseDto, description: 'Every accepted event is durably queued' })
+@ApiBadRequestResponse({ description: 'Invalid JSON, bad gzip, or no valid event; the body lists reasons' })
+@UseGuards(WriteKeyGuard)
+@Controller('v1')
+export class IngestController {
+  constructor(private readonly ingest: IngestService) {}
+
+  @Post(['track', 't'])
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Record an action a user performed' })
+  @ApiBody({ type: TrackDto })
+  track(@Body() body: unknown, @Req() req: FastifyRequest): Promise<IngestResponse> {
+    return this.single('track', body, req);
+  }
+
+  @Post(['identify', 'i'])
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Tie a user to their traits' })
+  @ApiBody({ type: IdentifyDto })
+  identify(@Body() body: unknown, @Req() req: FastifyRequest): Promise<IngestResponse> {
+    return this.single('identify', body, req);
+  }
+
+  @Post(['page', 'p'])
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Record a page view' })
+  @ApiBody({ type: PageDto })
+  page(@Body() body: unknown, @Req() req: FastifyRequest): Promise<IngestResponse> {
+    return this.single('page', body, req);
+  }
+
+  @Post(['screen', 's'])
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Record a mobile screen view' })
+  @ApiBody({ type: ScreenDto })
+  screen(@Body() body: unknown, @Req() req: FastifyRequest): Promise<IngestResponse> {
+    return this.single('screen', body, req);
+  }
+
+  @Post(['group', 'g'])
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Associate a user with a group' })
+  @ApiBody({ type: GroupDto })
+  group(@Body() body: unknown, @Req() req: FastifyRequest): Promise<IngestResponse> {
+    return this.single('group', body, req);
+  }
+
+  @Post(['alias', 'a'])
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Merge two user identities' })
+  @ApiBody({ type: AliasDto })
+  alias(@Body() body: unknown, @Req() req: FastifyRequest): Promise<IngestResponse> {
+    return this.single('alias', body, req);
+  }
+
+  @Post(['batch', 'b', 'import'])
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Send many events at once; invalid ones are rejected one by one' })
+  @ApiBody({ type: BatchDto })
+  async batch(@Body() body: unknown, @Req() req: FastifyRequest): Promise<IngestResponse> {
+    const b = body as Partial<BatchDto> | null;
+    if (!b || typeof b !== 'object' || !Array.isArray(b.batch)) {
+      throw new DetailedBadRequest('The body must be an object with a "batch" array of events.', { reason: 'invalid_batch' });
+    }
+    if (b.batch.length === 0) throw new DetailedBadRequest('"batch" is empty: send at least one event.', { reason: 'empty_batch' });
+    const envelope = {
+      context: isObject(b.context) ? b.context : undefined,
+      integrations: isObject(b.integrations) ? b.integrations : undefined,
+      sentAt: typeof b.sentAt === 'string' ? b.sentAt : undefined,
+    };
+    const result = await this.ingest.ingest(b.batch, undefined, context(req), envelope);
+    if (result.accepted === 0) {
+      throw new DetailedBadRequest('No event in the batch was valid; see "rejected".', { accepted: 0, rejected: result.rejected });
+    }
+    return { success: true, ...result };
+  }
+
+  private async single(type: EventType, body: unknown, req: FastifyRequest): Promise<IngestResponse> {
+    const result = await this.ingest.ingest([body], type, context(req));
+    if (result.accepted === 0) {
+      const r = result.rejected[0];
+      throw new DetailedBadRequest(r.message, { reason: r.reason, accepted: 0, rejected: result.rejected });
+    }
+    return { success: true, ...result };
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+function context(req: FastifyRequest): IngestContext {
+  const length = Number(req.headers['content-length']);
+  return {
+    sourceId: req.source!.sourceId,
+    requestId: req.id,
+    ip: req.ip,
+    // Only a plain (uncompressed) body's length bounds every event in it.
+    bodyBytes: req.headers['content-encoding'] || !Number.isFinite(length) ? undefined : length,
+  };
+}

@@ -1,0 +1,103 @@
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { AppConfig } from '../config';
+import { MetricsService } from '../metrics/metrics.service';
+import { EventsQueueProducer } from '../queue/events-queue.producer';
+import { QueuedEvent } from '../queue/queue.constants';
+import { EventType, Rejection, validateEvent } from './event-validator';
+import { MicroBatcher } from './micro-batcher';
+
+export interface IngestContext {
+  sourceId: string;
+  requestId?: string;
+  ip?: string;
+  /** Set when the whole body is small enough that no single event can exceed the limit. */
+  bodyBytes?: number;
+}
+
+export interface RejectedEvent extends Rejection {
+  index: number;
+}
+
+export interface IngestResult {
+  accepted: number;
+  rejected: RejectedEvent[];
+}
+
+/** Fields of a batch envelope that apply to every event in it. */
+export interface BatchEnvelope {
+  context?: Record<string, unknown>;
+  integrations?: Record<string, unknown>;
+  sentAt?: string;
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+@Injectable()
+export class IngestService implements OnApplicationShutdown {
+  private readonly batcher: MicroBatcher<QueuedEvent>;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly producer: EventsQueueProducer,
+    private readonly metrics: MetricsService,
+  ) {
+    this.batcher = new MicroBatcher((events) => this.producer.enqueue(events), {
+      maxItems: config.batching.flushEvents,
+      maxDelayMs: config.batching.flushMs,
+    });
+  }
+
+  /**
+   * Validates each event on its own, queues the valid ones, and resolves once they are in
+   * Redis. `type` is the route's type; undefined for /v1/batch, where each event names its own.
+   */
+  async ingest(raw: unknown[], type: EventType | undefined, ctx: IngestContext, envelope: BatchEnvelope = {}): Promise<IngestResult> {
+    const receivedAt = new Date().toISOString();
+    const rejected: RejectedEvent[] = [];
+    const queued: QueuedEvent[] = [];
+    const checkSize = ctx.bodyBytes === undefined || ctx.bodyBytes > this.config.limits.maxEventBytes;
+    for (let i = 0; i < raw.length; i++) {
+      const event = raw[i] as Record<string, any>;
+      const eventType = type ?? (isPlainObject(event) ? (event.type as string) : undefined);
+      const rejection = validateEvent(event, eventType) ?? (checkSize ? this.sizeRejection(event) : null);
+      if (rejection) {
+        rejected.push({ index: i, ...rejection });
+        continue;
+      }
+      queued.push({ s: ctx.sourceId, t: receivedAt, ip: ctx.ip, r: ctx.requestId, e: this.normalise(event, eventType as EventType, envelope) });
+    }
+    for (const r of rejected) this.metrics.eventsRejected.inc({ reason: r.reason });
+    if (queued.length > 0) {
+      await this.batcher.add(queued);
+      for (const q of queued) this.metrics.eventsReceived.inc({ type: q.e.type });
+    }
+    return { accepted: queued.length, rejected };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.batcher.drain();
+  }
+
+  /** Flushes events still waiting for their micro-batch (graceful shutdown). */
+  drain(): Promise<void> {
+    return this.batcher.drain();
+  }
+
+  private sizeRejection(event: unknown): Rejection | null {
+    const bytes = Buffer.byteLength(JSON.stringify(event));
+    return bytes > this.config.limits.maxEventBytes
+      ? { reason: 'event_too_large', message: `event is ${bytes} bytes; the limit is ${this.config.limits.maxEventBytes}` }
+      : null;
+  }
+
+  private normalise(event: Record<string, any>, type: EventType, envelope: BatchEnvelope): Record<string, any> {
+    const e: Record<string, any> = { ...event, type };
+    delete e.writeKey; // a credential, never stored
+    if (e.messageId === undefined || e.messageId === null || e.messageId === '') e.messageId = `api-${randomUUID()}`;
+    if (envelope.sentAt && !e.sentAt) e.sentAt = envelope.sentAt;
+    if (envelope.context) e.context = { ...envelope.context, ...(e.context ?? {}) };
+    if (envelope.integrations) e.integrations = { ...envelope.integrations, ...(e.integrations ?? {}) };
+    return e;
+  }
+}

@@ -1,0 +1,60 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { assertRedisReachable, createApp, drainAndClose } from './app/bootstrap';
+import { describeStartupError } from './common/startup-errors';
+import { AppConfig, loadConfig } from './config';
+import { createLogger } from './logging/logger';
+
+async function main(): Promise<void> {
+  let config: AppConfig | undefined;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    console.error(describeStartupError(err, {}));
+    process.exit(1);
+  }
+  const logger = createLogger(config);
+  const log = new Logger('Main');
+  Logger.overrideLogger(logger);
+
+  let app;
+  try {
+    app = await createApp(config, logger);
+    await assertRedisReachable(app);
+    await app.listen({ port: config.http.port, host: config.http.host });
+  } catch (err) {
+    console.error(describeStartupError(err, { database: config.database.url, redis: config.redis.url }));
+    process.exit(1);
+  }
+
+  log.log(`Sluice ${config.role} listening on http://${config.http.host}:${config.http.port}` + (config.servesApi ? ' (API docs at /docs)' : ''));
+  if (config.servesApi && config.admin.generated) {
+    // Development convenience only: production requires ADMIN_TOKEN to be set.
+    console.log(`\n  ADMIN_TOKEN for this run (set ADMIN_TOKEN to choose your own): ${config.admin.token}\n`);
+  }
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.log(`${signal} received: draining`);
+    const force = setTimeout(() => {
+      log.error(`drain took longer than ${config.shutdownTimeoutMs} ms; exiting`);
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    force.unref();
+    drainAndClose(app, config)
+      .then(() => {
+        log.log('drained; bye');
+        process.exit(0);
+      })
+      .catch((err) => {
+        log.error(`error while draining: ${(err as Error).stack}`);
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+void main();

@@ -1,0 +1,93 @@
+import { QueuedEvent } from '../queue/queue.constants';
+
+/** The stored shape of one event: the columns of table `events`. */
+export interface EventRow {
+  source_id: string;
+  message_id: string;
+  type: string;
+  event: string | null;
+  name: string | null;
+  user_id: string | null;
+  anonymous_id: string | null;
+  group_id: string | null;
+  previous_id: string | null;
+  timestamp: string;
+  original_timestamp: string | null;
+  sent_at: string | null;
+  received_at: string;
+  properties: unknown;
+  traits: unknown;
+  context: unknown;
+  integrations: unknown;
+  extra: Record<string, unknown> | null;
+}
+
+const COLUMN_FIELDS = new Set([
+  'type', 'messageId', 'event', 'name', 'userId', 'anonymousId', 'groupId', 'previousId',
+  'timestamp', 'originalTimestamp', 'sentAt', 'receivedAt', 'properties', 'traits', 'context', 'integrations',
+]);
+
+const ms = (iso: unknown): number | null => {
+  if (typeof iso !== 'string') return null;
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? null : t;
+};
+
+const str = (v: unknown): string | null => (v === undefined || v === null || v === '' ? null : String(v));
+
+/**
+ * Segment's clock-skew correction: the client's clock may be wrong, but the interval between
+ * when it recorded the event and when it sent it is not, so
+ * timestamp = receivedAt - (sentAt - originalTimestamp). Without sentAt the client's time is
+ * kept; without any client time, receivedAt is used.
+ */
+export function correctTimestamp(receivedAt: number, original: number | null, sentAt: number | null): number {
+  if (original === null) return receivedAt;
+  if (sentAt === null) return original;
+  return receivedAt - (sentAt - original);
+}
+
+// PostgreSQL rejects timestamps outside these years; such events keep receivedAt.
+const MIN_TS = Date.UTC(-4000, 0, 1);
+const MAX_TS = Date.UTC(200000, 0, 1);
+
+/** Turns one queued event into its row: clock skew, context.ip, and nothing lost. */
+export function toEventRow(q: QueuedEvent): EventRow {
+  const e = q.e;
+  const receivedAt = Date.parse(q.t);
+  // The client's own record of when the event happened. Segment SDKs send it as `timestamp`;
+  // an explicit originalTimestamp wins.
+  const original = ms(e.originalTimestamp) ?? ms(e.timestamp);
+  const sentAt = ms(e.sentAt);
+  let ts = correctTimestamp(receivedAt, original, sentAt);
+  if (!(ts > MIN_TS && ts < MAX_TS)) ts = receivedAt;
+
+  let context = e.context ?? null;
+  if (q.ip && (context === null || context.ip === undefined || context.ip === null)) context = { ...(context ?? {}), ip: q.ip };
+
+  let extra: Record<string, unknown> | null = null;
+  for (const key of Object.keys(e)) {
+    if (!COLUMN_FIELDS.has(key)) (extra ??= {})[key] = e[key];
+  }
+
+  return {
+    source_id: q.s,
+    message_id: String(e.messageId),
+    type: e.type,
+    event: str(e.event),
+    name: str(e.name),
+    user_id: str(e.userId),
+    anonymous_id: str(e.anonymousId),
+    group_id: str(e.groupId),
+    previous_id: str(e.previousId),
+    timestamp: new Date(ts).toISOString(),
+    original_timestamp: original === null ? null : new Date(original).toISOString(),
+    sent_at: sentAt === null ? null : new Date(sentAt).toISOString(),
+    received_at: q.t,
+    properties: e.properties ?? null,
+    traits: e.traits ?? null,
+    context,
+    integrations: e.integrations ?? null,
+    extra,
+  };
+}
