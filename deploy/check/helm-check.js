@@ -21,14 +21,19 @@ function valueSets() {
   for (const f of fs.readdirSync(path.join(CHART, 'ci')).sort()) {
     if (f.endsWith('.yaml')) sets.push({ name: `ci/${f}`, files: [path.join(CHART, 'ci', f)] });
   }
-  // The per-environment values that Argo CD deploys (deploy/argocd/<env>/values*.yaml).
+  // The per-environment values that Argo CD deploys, in the order its Application lists them.
   const argo = path.join(REPO_ROOT, 'deploy/argocd');
   if (fs.existsSync(argo)) {
     for (const env of fs.readdirSync(argo).sort()) {
-      const dir = path.join(argo, env);
-      if (!fs.statSync(dir).isDirectory()) continue;
-      const files = fs.readdirSync(dir).filter((f) => /^values.*\.yaml$/.test(f)).sort().map((f) => path.join(dir, f));
-      if (files.length) sets.push({ name: `argocd/${env}`, files });
+      const app = path.join(argo, env, 'application.yaml');
+      if (!fs.existsSync(app)) continue;
+      const doc = yaml.load(fs.readFileSync(app, 'utf8'));
+      const chartSource = (doc.spec.sources || [doc.spec.source]).find((s) => s.path === 'deploy/helm/sluice');
+      if (!chartSource) continue;
+      const files = ((chartSource.helm || {}).valueFiles || []).map((f) => path.join(REPO_ROOT, f.replace(/^\$values\//, '')));
+      const missing = files.filter((f) => !fs.existsSync(f));
+      if (missing.length) throw new Error(`${path.relative(REPO_ROOT, app)} lists missing value files: ${missing.map((f) => path.relative(REPO_ROOT, f))}`);
+      sets.push({ name: `argocd/${env}`, files });
     }
   }
   return sets;

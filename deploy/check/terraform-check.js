@@ -1,0 +1,232 @@
+#!/usr/bin/env node
+'use strict';
+// Terraform checks that need no provider download (so `terraform validate` cannot run here):
+//  - formatting: `terraform fmt -check` when the terraform binary is on PATH (skipped with a
+//    message otherwise), and always hclwrite's Format (what terraform fmt is built on, as WASM
+//    from @cdktf/hcl-tools) on every .tf and .tfvars.example file;
+//  - every variable typed, described and validated (bool excepted), secrets marked sensitive;
+//    every var./local. reference declared, every declared variable used;
+//  - every module call passes only inputs the module declares and every input it requires,
+//    and every module.<name>.<output> reference exists;
+//  - terraform.tfvars.example sets only declared variables and every required one;
+//  - providers pinned; the helm_values output only sets keys the Helm chart has, and matches
+//    the committed deploy/argocd/<env>/values-infra.yaml.
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+const yaml = require('js-yaml');
+const { parse } = require('@cdktf/hcl2json');
+const { format } = require('@cdktf/hcl-tools');
+const { REPO_ROOT } = require('./lib/tools');
+const { report, skip } = require('./lib/report');
+
+const TF = path.join(REPO_ROOT, 'deploy/terraform');
+const CHART_VALUES = path.join(REPO_ROOT, 'deploy/helm/sluice/values.yaml');
+const META_ARGS = new Set(['source', 'version', 'providers', 'depends_on', 'count', 'for_each']);
+const SENSITIVE_NAME = /(password|token|routing_key|webhook|database_url|redis_url)/;
+const PROVIDER_PREFIX = { aws: 'aws', random: 'random', tls: 'tls', helm: 'helm', kubernetes: 'kubernetes' };
+
+const rel = (p) => path.relative(REPO_ROOT, p);
+
+function listDirs(base) {
+  return fs.readdirSync(base).map((d) => path.join(base, d)).filter((d) => fs.statSync(d).isDirectory()).sort();
+}
+
+async function loadDir(dir) {
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.tf')).sort();
+  const blocks = { variable: {}, output: {}, module: {}, locals: [], resource: {}, data: {}, terraform: [] };
+  const raw = [];
+  for (const f of files) {
+    const text = fs.readFileSync(path.join(dir, f), 'utf8');
+    raw.push(text);
+    const json = await parse(f, text);
+    for (const [k, v] of Object.entries(json)) {
+      if (k === 'locals' || k === 'terraform') blocks[k].push(...v);
+      else if (blocks[k]) for (const [name, body] of Object.entries(v)) blocks[k][name] = body;
+    }
+  }
+  return { dir, files, blocks, text: raw.join('\n') };
+}
+
+function first(body) {
+  return Array.isArray(body) ? body[0] : body;
+}
+
+function stripComments(text) {
+  return text.replace(/^\s*#.*$/gm, '').replace(/\/\*[\s\S]*?\*\//g, '');
+}
+
+function checkVariablesAndRefs(unit, errors) {
+  const where = rel(unit.dir);
+  const code = stripComments(unit.text);
+  for (const [name, body] of Object.entries(unit.blocks.variable)) {
+    const v = first(body);
+    if (!v.type) errors.push(`${where}: variable "${name}" has no type`);
+    if (!v.description || !/\.\)?$/.test(v.description.trim())) errors.push(`${where}: variable "${name}" needs a description (a sentence ending with a full stop)`);
+    const isBool = v.type === '${bool}';
+    if (!isBool && !v.validation) errors.push(`${where}: variable "${name}" has no validation block`);
+    for (const val of v.validation || []) {
+      if (!val.condition || !String(val.condition).includes(`var.${name}`)) errors.push(`${where}: variable "${name}": validation condition must test var.${name}`);
+      if (!val.error_message) errors.push(`${where}: variable "${name}": validation without error_message`);
+    }
+    if (SENSITIVE_NAME.test(name) && v.sensitive !== true) errors.push(`${where}: variable "${name}" holds a secret and must be sensitive = true`);
+    const uses = code.match(new RegExp(`\\bvar\\.${name}\\b`, 'g')) || [];
+    if (!uses.length) errors.push(`${where}: variable "${name}" is declared but never used`);
+  }
+  for (const m of code.matchAll(/\bvar\.([A-Za-z_][A-Za-z0-9_]*)/g)) {
+    if (!unit.blocks.variable[m[1]]) errors.push(`${where}: var.${m[1]} is not declared`);
+  }
+  const locals = new Set(unit.blocks.locals.flatMap((l) => Object.keys(l)));
+  for (const m of code.matchAll(/\blocal\.([A-Za-z_][A-Za-z0-9_]*)/g)) {
+    if (!locals.has(m[1])) errors.push(`${where}: local.${m[1]} is not defined`);
+  }
+  for (const [name, body] of Object.entries(unit.blocks.output)) {
+    const o = first(body);
+    if (!o.description) errors.push(`${where}: output "${name}" has no description`);
+    if (o.value === undefined) errors.push(`${where}: output "${name}" has no value`);
+    if (SENSITIVE_NAME.test(name) && o.sensitive !== true) errors.push(`${where}: output "${name}" holds a secret and must be sensitive = true`);
+  }
+  // Providers used by resources and data sources are pinned in required_providers.
+  const required = {};
+  for (const t of unit.blocks.terraform) {
+    for (const rp of t.required_providers || []) Object.assign(required, rp);
+    if (!t.required_version && unit.blocks.terraform.length) errors.push(`${where}: terraform.required_version missing`);
+  }
+  const used = new Set([...Object.keys(unit.blocks.resource), ...Object.keys(unit.blocks.data)].map((t) => PROVIDER_PREFIX[t.split('_')[0]]).filter(Boolean));
+  for (const p of used) {
+    if (!required[p]) errors.push(`${where}: provider ${p} is used but not in required_providers`);
+    else if (!required[p].version) errors.push(`${where}: provider ${p} has no version constraint`);
+  }
+}
+
+function checkModuleCalls(unit, modules, errors) {
+  const where = rel(unit.dir);
+  const code = stripComments(unit.text);
+  const calls = {};
+  for (const [name, body] of Object.entries(unit.blocks.module)) {
+    const call = first(body);
+    const target = path.resolve(unit.dir, call.source || '');
+    const mod = modules.get(target);
+    if (!mod) { errors.push(`${where}: module "${name}" source ${call.source} is not a module under deploy/terraform/modules`); continue; }
+    calls[name] = mod;
+    for (const arg of Object.keys(call)) {
+      if (META_ARGS.has(arg)) continue;
+      if (!mod.blocks.variable[arg]) errors.push(`${where}: module "${name}" passes "${arg}", which ${rel(mod.dir)} does not declare`);
+    }
+    for (const [v, body2] of Object.entries(mod.blocks.variable)) {
+      if (first(body2).default === undefined && !(v in call)) errors.push(`${where}: module "${name}" does not pass required input "${v}"`);
+    }
+  }
+  for (const m of code.matchAll(/\bmodule\.([A-Za-z_][\w-]*)\.([A-Za-z_]\w*)/g)) {
+    const mod = calls[m[1]];
+    if (!mod) errors.push(`${where}: module.${m[1]} is not declared`);
+    else if (!mod.blocks.output[m[2]]) errors.push(`${where}: module.${m[1]}.${m[2]}: ${rel(mod.dir)} has no output "${m[2]}"`);
+  }
+  return calls;
+}
+
+async function checkTfvars(unit, errors) {
+  const file = path.join(unit.dir, 'terraform.tfvars.example');
+  const where = rel(file);
+  if (!fs.existsSync(file)) { errors.push(`${where} missing`); return; }
+  const json = await parse('terraform.tfvars', fs.readFileSync(file, 'utf8'));
+  const set = new Set(Object.keys(json));
+  for (const k of set) if (!unit.blocks.variable[k]) errors.push(`${where}: sets "${k}", which is not a variable of ${rel(unit.dir)}`);
+  for (const [name, body] of Object.entries(unit.blocks.variable)) {
+    if (first(body).default === undefined && !set.has(name)) errors.push(`${where}: required variable "${name}" is missing`);
+  }
+}
+
+function keyPaths(obj, prefix = '') {
+  const out = [];
+  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) return out;
+  for (const [k, v] of Object.entries(obj)) {
+    const p = prefix ? `${prefix}.${k}` : k;
+    out.push(p);
+    if (v && typeof v === 'object' && !Array.isArray(v)) out.push(...keyPaths(v, p));
+  }
+  return out;
+}
+
+function checkHelmValues(unit, errors) {
+  const where = rel(unit.dir);
+  const local = unit.blocks.locals.find((l) => l.helm_values);
+  if (!local) { errors.push(`${where}: no locals.helm_values (the Helm values derived from the infrastructure)`); return; }
+  const chart = new Set(keyPaths(yaml.load(fs.readFileSync(CHART_VALUES, 'utf8'))));
+  const tfPaths = keyPaths(local.helm_values);
+  for (const p of tfPaths) if (!chart.has(p)) errors.push(`${where}: helm_values sets "${p}", which deploy/helm/sluice/values.yaml does not have`);
+  if (!/yamlencode\(local\.helm_values\)/.test(JSON.stringify(unit.blocks.output.helm_values || ''))) errors.push(`${where}: output "helm_values" must be yamlencode(local.helm_values)`);
+  const env = path.basename(unit.dir);
+  const infra = path.join(REPO_ROOT, 'deploy/argocd', env, 'values-infra.yaml');
+  if (!fs.existsSync(infra)) { errors.push(`${rel(infra)} missing (terraform output -raw helm_values)`); return; }
+  const committed = new Set(keyPaths(yaml.load(fs.readFileSync(infra, 'utf8'))));
+  const produced = new Set(tfPaths);
+  for (const p of produced) if (!committed.has(p)) errors.push(`${rel(infra)}: lacks "${p}" that helm_values produces`);
+  for (const p of committed) if (!produced.has(p)) errors.push(`${rel(infra)}: has "${p}" that helm_values does not produce`);
+}
+
+async function checkFormat(allFiles) {
+  const errors = [];
+  for (const f of allFiles) {
+    const text = fs.readFileSync(f, 'utf8');
+    const formatted = await format(text);
+    if (formatted !== text) errors.push(`${rel(f)} is not formatted (terraform fmt)`);
+  }
+  report('hclwrite format (terraform fmt rules, WASM)', `${allFiles.length} files`, errors);
+
+  const which = spawnSync('sh', ['-c', 'command -v terraform'], { encoding: 'utf8' });
+  if (which.status !== 0) {
+    skip('terraform fmt -check -recursive', 'terraform binary not on PATH (no npm or Debian package ships it); the hclwrite format check above covers the same rules');
+    return;
+  }
+  const env = { ...process.env, TF_CLI_CONFIG_FILE: '/dev/null', CHECKPOINT_DISABLE: '1' };
+  const res = spawnSync('terraform', ['fmt', '-check', '-recursive', '-diff', TF], { encoding: 'utf8', env });
+  const tfErrors = res.status === 0 ? [] : [`${res.stdout}${res.stderr}`.trim()];
+  for (const f of allFiles.filter((x) => x.endsWith('.tfvars.example'))) {
+    const r = spawnSync('terraform', ['fmt', '-check', '-'], { input: fs.readFileSync(f, 'utf8'), encoding: 'utf8', env });
+    if (r.status !== 0) tfErrors.push(`${rel(f)} is not formatted`);
+  }
+  const version = spawnSync('terraform', ['version'], { encoding: 'utf8', env }).stdout.split('\n')[0];
+  report('terraform fmt -check -recursive', `${version}, ${allFiles.length} files`, tfErrors);
+}
+
+async function main() {
+  const moduleDirs = listDirs(path.join(TF, 'modules'));
+  const envDirs = listDirs(path.join(TF, 'environments'));
+  const all = [...moduleDirs, ...envDirs];
+  const files = all.flatMap((d) => fs.readdirSync(d).filter((f) => f.endsWith('.tf') || f.endsWith('.tfvars.example')).map((f) => path.join(d, f)));
+  await checkFormat(files);
+
+  const modules = new Map();
+  for (const d of moduleDirs) modules.set(d, await loadDir(d));
+  const envs = [];
+  for (const d of envDirs) envs.push(await loadDir(d));
+
+  const varErrors = [];
+  let variables = 0;
+  for (const unit of [...modules.values(), ...envs]) {
+    checkVariablesAndRefs(unit, varErrors);
+    variables += Object.keys(unit.blocks.variable).length;
+  }
+  report('terraform variables typed, described, validated; references declared; providers pinned', `${modules.size} modules + ${envs.length} environments, ${variables} variables`, varErrors);
+
+  const required = ['vpc', 'eks', 'rds', 'elasticache', 'monitoring', 'secrets'];
+  const callErrors = required.filter((m) => !modules.has(path.join(TF, 'modules', m))).map((m) => `module ${m} missing`);
+  let calls = 0;
+  for (const env of envs) {
+    const c = checkModuleCalls(env, modules, callErrors);
+    calls += Object.keys(c).length;
+    for (const m of required) if (!c[m]) callErrors.push(`${rel(env.dir)} does not use module ${m}`);
+    await checkTfvars(env, callErrors);
+  }
+  report('terraform module inputs/outputs wired; tfvars.example complete', `${calls} module calls in ${envs.map((e) => path.basename(e.dir)).join(', ')}`, callErrors);
+
+  const helmErrors = [];
+  for (const env of envs) checkHelmValues(env, helmErrors);
+  report('terraform helm_values match the chart and deploy/argocd/<env>/values-infra.yaml', `${envs.length} environments`, helmErrors);
+}
+
+main().catch((e) => {
+  console.error(e.stack || String(e));
+  process.exit(1);
+});

@@ -1,0 +1,112 @@
+locals {
+  # Infrastructure-derived Helm values of the Sluice chart. `terraform output -raw helm_values`
+  # writes deploy/argocd/prod/values-infra.yaml (docs/deployment.md); deploy/check verifies
+  # that every key here exists in deploy/helm/sluice/values.yaml.
+  helm_values = {
+    image = {
+      repository = var.image_repository
+    }
+    serviceAccount = {
+      irsaRoleArn = module.secrets.app_role_arn
+    }
+    externalSecret = {
+      enabled   = true
+      remoteKey = module.secrets.secret_name
+      secretStoreRef = {
+        kind = "ClusterSecretStore"
+        name = "aws-secrets-manager"
+      }
+    }
+    config = {
+      DATABASE_SSL = true
+      TRUST_PROXY  = module.vpc.vpc_cidr
+    }
+    api = {
+      ingress = {
+        enabled   = true
+        className = "nginx"
+        hosts = [{
+          host  = var.ingress_host
+          paths = [{ path = "/v1", pathType = "Prefix" }, { path = "/docs", pathType = "Prefix" }]
+        }]
+        tls = [{ secretName = "sluice-events-tls", hosts = [var.ingress_host] }]
+      }
+    }
+    worker = {
+      keda = {
+        enabled = true
+        redis = {
+          address           = module.elasticache.address
+          enableTLS         = true
+          passwordSecretKey = "REDIS_PASSWORD"
+        }
+      }
+    }
+    networkPolicy = {
+      postgres = {
+        cidrs = module.vpc.database_subnet_cidrs
+        port  = module.rds.port
+      }
+      redis = {
+        cidrs = module.vpc.cache_subnet_cidrs
+        port  = module.elasticache.port
+      }
+    }
+    metrics = {
+      serviceMonitor = {
+        enabled = true
+      }
+    }
+  }
+}
+
+output "helm_values" {
+  description = "Infrastructure-derived values for the Sluice Helm chart (YAML), for deploy/argocd/prod/values-infra.yaml."
+  value       = yamlencode(local.helm_values)
+}
+
+output "cluster_name" {
+  description = "EKS cluster name (aws eks update-kubeconfig --name ...)."
+  value       = module.eks.cluster_name
+}
+
+output "database_address" {
+  description = "PostgreSQL primary host name."
+  value       = module.rds.address
+}
+
+output "database_replica_address" {
+  description = "PostgreSQL read replica host name, or null."
+  value       = module.rds.replica_address
+}
+
+output "database_subnet_group" {
+  description = "DB subnet group name (point-in-time restores)."
+  value       = module.rds.subnet_group_name
+}
+
+output "database_parameter_group" {
+  description = "DB parameter group name (point-in-time restores)."
+  value       = module.rds.parameter_group_name
+}
+
+output "database_security_group_id" {
+  description = "Security group of the database (point-in-time restores)."
+  value       = module.rds.security_group_id
+}
+
+output "redis_address" {
+  description = "Redis primary endpoint host:port."
+  value       = module.elasticache.address
+}
+
+output "secret_name" {
+  description = "Secrets Manager secret with the app's secrets."
+  value       = module.secrets.secret_name
+}
+
+output "grafana_admin_password" {
+  description = "Initial Grafana admin password."
+  value       = module.monitoring.grafana_admin_password
+  sensitive   = true
+}
