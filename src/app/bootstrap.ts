@@ -96,7 +96,8 @@ export async function drainAndClose(app: INestApplication, config: AppConfig): P
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
   await fastify.close();
   if (config.servesApi) await app.get(IngestService).drain();
-  if (config.runsWorker) await app.get<Queue>(getQueueToken(QueueName.Events)).close();
+  // Waits for the jobs this process is running (worker), then stops using the queue.
+  await app.get<Queue>(getQueueToken(QueueName.Events)).close();
   await app.close();
 }
 

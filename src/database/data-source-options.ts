@@ -19,7 +19,8 @@ export function dataSourceOptions(config: AppConfig, overrides: Partial<{ poolSi
     migrationsTableName: 'migrations',
     synchronize: false,
     migrationsRun: false,
-    logging: ['error'],
+    // Failures are logged by the callers, without TypeORM echoing whole event payloads.
+    logging: false,
     extra: {
       max: overrides.poolSize ?? config.database.poolSize,
       application_name: overrides.applicationName ?? `sluice-${config.role}`,

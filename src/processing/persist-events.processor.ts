@@ -40,8 +40,14 @@ export class PersistEventsProcessor implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
+    // Bull names the worker connection in a floating promise that rejects (unhandled) when the
+    // process shuts down during start-up; the name only serves Queue#getWorkers, unused here.
+    (this.queue as unknown as { setWorkerName: () => Promise<void> }).setWorkerName = () => Promise.resolve();
     // Registered here rather than with @Process so that concurrency comes from validated config.
-    void this.queue.process(JobName.PersistEvents, this.config.worker.concurrency, (job) => this.handle(job));
+    this.queue.process(JobName.PersistEvents, this.config.worker.concurrency, (job) => this.handle(job)).catch((err: Error) => {
+      // Rejects only when the queue is closed while still starting; anything else is fatal.
+      if (!(this.queue as unknown as { closing?: unknown }).closing) this.logger.error(`queue processing stopped: ${err.stack}`);
+    });
   }
 
   async handle(job: Job<PersistEventsJob>): Promise<PersistOutcome> {

@@ -4,16 +4,18 @@ import { AppConfig } from '../config';
 import { QueueName } from './queue.constants';
 import { EventsQueueProducer } from './events-queue.producer';
 import { QueueStatsService } from './queue-stats.service';
-import { createRedis } from './redis';
+import { RedisConnections, RedisModule } from './redis-connections';
 
 @Global()
 @Module({
   imports: [
+    RedisModule,
     BullModule.forRootAsync({
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({
+      imports: [RedisModule],
+      inject: [AppConfig, RedisConnections],
+      useFactory: (config: AppConfig, redis: RedisConnections) => ({
         prefix: config.redis.prefix,
-        createClient: (type) => createRedis(config.redis.url, type),
+        createClient: (type) => redis.create(config.redis.url, type),
         settings: {
           lockDuration: config.worker.lockMs,
           stalledInterval: config.worker.stalledIntervalMs,

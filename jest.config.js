@@ -1,0 +1,29 @@
+// Two tiers: unit specs beside the code (no services), and integration/e2e specs in test/
+// against the real PostgreSQL and Redis (a fresh database per run, created in global set-up).
+const transform = {
+  '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }],
+};
+
+module.exports = {
+  // Bull and ioredis leave timers behind for a moment after close; do not let them hold the run.
+  forceExit: true,
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  projects: [
+    {
+      displayName: 'unit',
+      rootDir: __dirname,
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/src/**/*.spec.ts'],
+    },
+    {
+      displayName: 'e2e',
+      rootDir: __dirname,
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts', '<rootDir>/test/integration/**/*.spec.ts'],
+      testTimeout: 120000,
+    },
+  ],
+};

@@ -1,0 +1,74 @@
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Client } from 'pg';
+import request from 'supertest';
+import { createApp, drainAndClose } from '../../src/app/bootstrap';
+import { AppConfig, loadConfig } from '../../src/config';
+import { REDIS_URL, testDatabaseUrl, uniqueName } from './env';
+import { deleteRedisPrefix } from './redis';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  config: AppConfig;
+  http: ReturnType<typeof request>;
+  close(): Promise<void>;
+}
+
+const silentLogger = { log() {}, error() {}, warn() {}, debug() {}, verbose() {}, fatal() {} };
+
+/** Starts the real app in-process (ROLE=all by default) on this run's database. */
+export async function startApp(overrides: Record<string, string> = {}): Promise<TestApp> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    ROLE: 'all',
+    DATABASE_URL: testDatabaseUrl(),
+    REDIS_URL,
+    QUEUE_PREFIX: uniqueName('sluicetest'),
+    ADMIN_TOKEN,
+    DATABASE_POOL_SIZE: '4',
+    ...overrides,
+  });
+  const app = await createApp(config, process.env.SLUICE_TEST_LOGS ? undefined : silentLogger);
+  return {
+    app,
+    config,
+    http: request(app.getHttpServer()),
+    async close() {
+      await drainAndClose(app, config);
+      await deleteRedisPrefix(config.redis.prefix, config.redis.url);
+    },
+  };
+}
+
+export async function createSource(http: TestApp['http'], name = uniqueName('src')): Promise<{ id: string; writeKey: string }> {
+  const res = await http.post('/v1/admin/sources').set('Authorization', `Bearer ${ADMIN_TOKEN}`).send({ name });
+  if (res.status !== 201) throw new Error(`create source: ${res.status} ${res.text}`);
+  return res.body;
+}
+
+/** A direct PostgreSQL connection for assertions (tests read what the worker wrote). */
+export async function withDb<T>(fn: (db: Client) => Promise<T>): Promise<T> {
+  const db = new Client({ connectionString: testDatabaseUrl() });
+  await db.connect();
+  try {
+    return await fn(db);
+  } finally {
+    await db.end();
+  }
+}
+
+export async function waitFor<T>(probe: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 30000, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await probe();
+  while (!done(last)) {
+    if (Date.now() > deadline) return last;
+    await new Promise((r) => setTimeout(r, intervalMs));
+    last = await probe();
+  }
+  return last;
+}
+
+export function countEvents(sourceId: string): Promise<number> {
+  return withDb(async (db) => Number((await db.query('SELECT count(*) AS n FROM events WHERE source_id = $1', [sourceId])).rows[0].n));
+}
