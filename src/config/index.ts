@@ -1,3 +1,4 @@
 export * from './app-config';
 export * from './config.module';
-export { ConfigValidationError, Role, ROLES, VARIABLES } from './environment';
+export { ConfigValidationError, ROLES, VARIABLES } from './environment';
+export type { Role } from './environment';

@@ -45,7 +45,8 @@ export function registerBodyDecoding(fastify: FastifyInstance): void {
   });
 
   // Browsers' sendBeacon and analytics.js post JSON as text/plain to avoid a CORS preflight.
-  fastify.addContentTypeParser('text/plain', { parseAs: 'string' }, (req, body, done) => {
-    fastify.getDefaultJsonParser('error', 'error')(req, body as string, done);
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  void fastify.addContentTypeParser('text/plain', { parseAs: 'string' }, (req, body, done) => {
+    void parseJson(req, body as string, done);
   });
 }

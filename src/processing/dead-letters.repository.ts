@@ -25,7 +25,7 @@ export class DeadLettersRepository {
       reason: l.reason.slice(0, 2000),
       payload: l.event,
     }));
-    const json = JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'string' && v.includes('\u0000') ? v.replace(/\u0000/g, '\\u0000') : v));
+    const json = JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'string' && v.includes('\u0000') ? v.replaceAll('\u0000', '\\u0000') : v));
     await this.db.query(
       `INSERT INTO dead_letters (source_id, message_id, request_id, job_id, attempts, reason, payload)
        SELECT r.source_id, r.message_id, r.request_id, $2, $3, r.reason, r.payload
