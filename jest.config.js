@@ -7,6 +7,7 @@ const transform = {
 module.exports = {
   // Bull and ioredis leave timers behind for a moment after close; do not let them hold the run.
   forceExit: true,
+  testTimeout: 120000,
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   projects: [
@@ -23,7 +24,6 @@ module.exports = {
       testEnvironment: 'node',
       transform,
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts', '<rootDir>/test/integration/**/*.spec.ts'],
-      testTimeout: 120000,
     },
   ],
 };
