@@ -273,6 +273,13 @@ describe('ingestion API (in-process, real PostgreSQL and Redis)', () => {
       expect(text).toMatch(/sluice_events_rejected_total\{reason="missing_identity"\} [1-9]/);
     });
 
+    it('exposes every metric the Grafana dashboard and the alert rules use', async () => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const assets = require('../../deploy/check/metric-names.js') as { metricNamesUsed(): Set<string> | string[]; missingFrom(text: string): string[] };
+      expect([...assets.metricNamesUsed()].length).toBeGreaterThan(10);
+      expect(assets.missingFrom((await t.http.get('/metrics')).text)).toEqual([]);
+    });
+
     it('documents every route and both auth schemes in OpenAPI', async () => {
       const doc = (await t.http.get('/docs-json')).body;
       for (const p of ['/v1/track', '/v1/identify', '/v1/page', '/v1/screen', '/v1/group', '/v1/alias', '/v1/batch', '/v1/admin/sources', '/health/ready']) {
