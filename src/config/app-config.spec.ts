@@ -1,0 +1,258 @@
+import { loadConfig } from './app-config';
+import { ConfigValidationError, VARIABLES, validateEnvironment } from './environment';
+
+/** Every variable Sluice reads set to "absent", so the host environment cannot leak in. */
+const CLEAN: Record<string, undefined> = Object.fromEntries(
+  VARIABLES.map((v) => [v.name, undefined]),
+);
+
+const load = (overrides: Record<string, string | undefined> = {}) =>
+  loadConfig({ ...CLEAN, ...overrides });
+
+/** The ConfigValidationError thrown for these overrides (fails the test when none is thrown). */
+function configError(overrides: Record<string, string | undefined>): ConfigValidationError {
+  try {
+    load(overrides);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigValidationError);
+    return err as ConfigValidationError;
+  }
+  throw new Error(`expected ${JSON.stringify(overrides)} to be rejected`);
+}
+
+describe('loadConfig', () => {
+  describe('defaults', () => {
+    it('gives a working local configuration with nothing set', () => {
+      const config = load();
+      expect(config.role).toBe('all');
+      expect(config.nodeEnv).toBe('development');
+      expect(config.http).toEqual({ host: '0.0.0.0', port: 3000 });
+      expect(config.database).toEqual({
+        url: 'postgres://postgres@127.0.0.1:5432/sluice',
+        poolSize: 10,
+        ssl: false,
+      });
+      expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'sluice' });
+      expect(config.log).toEqual({ level: 'info', format: 'pretty' });
+      expect(config.limits).toEqual({ maxEventBytes: 32768, maxRequestBytes: 512000 });
+      expect(config.batching).toEqual({
+        flushEvents: 500,
+        flushMs: 5,
+        jobMaxEvents: 500,
+        enqueueTimeoutMs: 1000,
+      });
+      expect(config.worker).toEqual({
+        concurrency: 4,
+        attempts: 8,
+        backoffMs: 500,
+        lockMs: 30000,
+        stalledIntervalMs: 30000,
+        partitionDaysAhead: 7,
+      });
+      expect(config.shutdownTimeoutMs).toBe(25000);
+      expect(config.keyCacheTtlMs).toBe(5000);
+    });
+
+    it('treats empty strings as unset', () => {
+      const config = load({ PORT: '', DATABASE_POOL_SIZE: '', ROLE: '', LOG_LEVEL: '' });
+      expect(config.http.port).toBe(3000);
+      expect(config.database.poolSize).toBe(10);
+      expect(config.role).toBe('all');
+      expect(config.log.level).toBe('info');
+    });
+
+    it.each([
+      ['api', 3000],
+      ['all', 3000],
+      ['worker', 3001],
+    ])('defaults PORT for ROLE=%s to %d', (role, port) => {
+      expect(load({ ROLE: role }).http.port).toBe(port);
+    });
+
+    it('lets an explicit PORT win over the role default', () => {
+      expect(load({ ROLE: 'worker', PORT: '8080' }).http.port).toBe(8080);
+      expect(load({ ROLE: 'api', PORT: '9000' }).http.port).toBe(9000);
+    });
+
+    it('switches logs to JSON in production unless LOG_FORMAT says otherwise', () => {
+      expect(load({ NODE_ENV: 'production', ADMIN_TOKEN: 'x'.repeat(16) }).log.format).toBe('json');
+      expect(load({ NODE_ENV: 'production', LOG_FORMAT: 'pretty' }).log.format).toBe('pretty');
+      expect(load({ LOG_FORMAT: 'json' }).log.format).toBe('json');
+    });
+  });
+
+  describe('parsing', () => {
+    it('parses integers and booleans', () => {
+      const config = load({
+        DATABASE_POOL_SIZE: '25',
+        JOB_ATTEMPTS: '3',
+        BATCH_FLUSH_MS: '0',
+        DATABASE_SSL: 'true',
+      });
+      expect(config.database.poolSize).toBe(25);
+      expect(config.worker.attempts).toBe(3);
+      expect(config.batching.flushMs).toBe(0);
+      expect(config.database.ssl).toBe(true);
+    });
+
+    it.each([
+      ['true', true],
+      ['1', true],
+      ['YES', true],
+      ['on', true],
+      ['false', false],
+      ['0', false],
+      ['no', false],
+      ['Off', false],
+    ])('reads DATABASE_SSL=%s as %s', (value, expected) => {
+      expect(load({ DATABASE_SSL: value }).database.ssl).toBe(expected);
+    });
+
+    it('derives servesApi and runsWorker from ROLE', () => {
+      expect([load({ ROLE: 'api' }).servesApi, load({ ROLE: 'api' }).runsWorker]).toEqual([
+        true,
+        false,
+      ]);
+      expect([load({ ROLE: 'worker' }).servesApi, load({ ROLE: 'worker' }).runsWorker]).toEqual([
+        false,
+        true,
+      ]);
+      expect([load({ ROLE: 'all' }).servesApi, load({ ROLE: 'all' }).runsWorker]).toEqual([
+        true,
+        true,
+      ]);
+    });
+
+    it('accepts postgresql:// and rediss:// URLs', () => {
+      const config = load({
+        DATABASE_URL: 'postgresql://u:p@db:5432/x',
+        REDIS_URL: 'rediss://:p@cache:6380',
+      });
+      expect(config.database.url).toBe('postgresql://u:p@db:5432/x');
+      expect(config.redis.url).toBe('rediss://:p@cache:6380');
+    });
+
+    it('ignores variables it does not know', () => {
+      expect(() => load({ SOMETHING_ELSE: 'whatever', HOME: '/nowhere' })).not.toThrow();
+    });
+  });
+
+  describe('invalid values', () => {
+    it.each([
+      ['ROLE', 'scheduler'],
+      ['NODE_ENV', 'staging'],
+      ['PORT', 'http'],
+      ['PORT', '70000'],
+      ['PORT', '-1'],
+      ['PORT', '80.5'],
+      ['DATABASE_POOL_SIZE', '0'],
+      ['DATABASE_POOL_SIZE', 'ten'],
+      ['DATABASE_SSL', 'maybe'],
+      ['QUEUE_PREFIX', 'has space'],
+      ['QUEUE_PREFIX', 'x'.repeat(65)],
+      ['LOG_LEVEL', 'loud'],
+      ['LOG_FORMAT', 'xml'],
+      ['MAX_EVENT_BYTES', '100'],
+      ['MAX_REQUEST_BYTES', '999999999999'],
+      ['BATCH_FLUSH_EVENTS', '0'],
+      ['BATCH_FLUSH_MS', '1001'],
+      ['JOB_MAX_EVENTS', '10001'],
+      ['ENQUEUE_TIMEOUT_MS', '10'],
+      ['WORKER_CONCURRENCY', '65'],
+      ['JOB_ATTEMPTS', '0'],
+      ['JOB_BACKOFF_MS', '5'],
+      ['JOB_LOCK_MS', '999'],
+      ['JOB_STALLED_INTERVAL_MS', '100'],
+      ['PARTITION_DAYS_AHEAD', '367'],
+      ['SHUTDOWN_TIMEOUT_MS', '1'],
+      ['KEY_CACHE_TTL_MS', '-5'],
+    ])('rejects %s=%s with a message naming it and showing the value', (name, value) => {
+      const err = configError({ [name]: value });
+      expect(err.message).toContain(`${name}=${JSON.stringify(value)}`);
+    });
+
+    it('names every bad variable in one message', () => {
+      const err = configError({ ROLE: 'nope', PORT: 'abc', LOG_LEVEL: 'loud' });
+      expect(err.message).toMatch(/^Invalid configuration:/);
+      for (const name of ['ROLE', 'PORT', 'LOG_LEVEL']) expect(err.message).toContain(`${name}=`);
+      expect(err.message).not.toContain('DATABASE_URL');
+    });
+
+    it.each([
+      ['DATABASE_URL', 'mysql://admin:hunter2-db-secret@db.internal/app'],
+      ['REDIS_URL', 'http://:hunter2-redis-secret@cache.internal:6379'],
+      ['ADMIN_TOKEN', 'hunter2-short'],
+    ])('never echoes the secret %s', (name, value) => {
+      const err = configError({ [name]: value });
+      expect(err.message).toContain(`${name}=(hidden)`);
+      expect(err.message).not.toContain(value);
+      expect(err.message).not.toContain('hunter2');
+    });
+
+    it('explains what a URL must look like', () => {
+      expect(configError({ DATABASE_URL: 'localhost:5432' }).message).toContain(
+        'must be a postgres:// URL',
+      );
+      expect(configError({ REDIS_URL: 'localhost:6379' }).message).toContain(
+        'must be a redis:// or rediss:// URL',
+      );
+      expect(configError({ ADMIN_TOKEN: 'short' }).message).toContain(
+        'must be at least 16 characters',
+      );
+    });
+  });
+
+  describe('ADMIN_TOKEN', () => {
+    it('is used as given', () => {
+      const config = load({ ADMIN_TOKEN: 'a-very-long-admin-token', NODE_ENV: 'production' });
+      expect(config.admin).toEqual({ token: 'a-very-long-admin-token', generated: false });
+      expect(load({ ADMIN_TOKEN: 'a-very-long-admin-token' }).admin.generated).toBe(false);
+    });
+
+    it.each(['development', 'test'])(
+      'is generated when unset in %s, fresh for every load',
+      (nodeEnv) => {
+        const a = load({ NODE_ENV: nodeEnv }).admin;
+        const b = load({ NODE_ENV: nodeEnv }).admin;
+        expect(a.generated).toBe(true);
+        expect(a.token).toMatch(/^dev_[A-Za-z0-9_-]{16,}$/);
+        expect(b.token).not.toBe(a.token);
+      },
+    );
+
+    it('is generated when set to an empty string outside production', () => {
+      expect(load({ ADMIN_TOKEN: '' }).admin.generated).toBe(true);
+    });
+
+    it('is null (admin API closed) when unset in production', () => {
+      expect(load({ NODE_ENV: 'production' }).admin).toEqual({ token: null, generated: false });
+      expect(load({ NODE_ENV: 'production', ADMIN_TOKEN: '' }).admin).toEqual({
+        token: null,
+        generated: false,
+      });
+    });
+  });
+});
+
+describe('validateEnvironment', () => {
+  it('documents every validated variable exactly once', () => {
+    const names = VARIABLES.map((v) => v.name);
+    expect(new Set(names).size).toBe(names.length);
+    const env = validateEnvironment({});
+    for (const key of Object.keys(env)) expect(names).toContain(key);
+  });
+
+  it('marks the connection URLs and the admin token as secret', () => {
+    const secrets = VARIABLES.filter((v) => v.secret)
+      .map((v) => v.name)
+      .sort();
+    expect(secrets).toEqual(['ADMIN_TOKEN', 'DATABASE_URL', 'REDIS_URL']);
+  });
+
+  it('reads only the raw values it is given (not process.env)', () => {
+    expect(validateEnvironment({ ROLE: 'worker', JOB_ATTEMPTS: '2' })).toMatchObject({
+      ROLE: 'worker',
+      JOB_ATTEMPTS: 2,
+    });
+  });
+});

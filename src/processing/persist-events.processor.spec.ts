@@ -1,0 +1,384 @@
+import { Logger } from '@nestjs/common';
+import type { Job, Queue } from 'bull';
+import { AppConfig } from '../config';
+import { currentRequestId } from '../logging/request-context';
+import { MetricsService } from '../metrics/metrics.service';
+import { JobName, PersistEventsJob, QueuedEvent } from '../queue/queue.constants';
+import { QueueStatsService } from '../queue/queue-stats.service';
+import { DeadLetter, DeadLettersRepository } from './dead-letters.repository';
+import { EventRow } from './enrichment';
+import { EventsRepository } from './events.repository';
+import { isPermanentDbError, PersistEventsProcessor } from './persist-events.processor';
+
+const SOURCE = '22222222-2222-4222-8222-222222222222';
+
+const dbError = (code: string, message = `db error ${code}`) =>
+  Object.assign(new Error(message), { code });
+
+/** Stands in for EventsRepository: dedups on message_id, refuses any batch holding a poison row. */
+class FakeEvents {
+  readonly stored = new Map<string, EventRow>();
+  readonly calls: string[][] = [];
+  readonly requestIds: (string | undefined)[] = [];
+  poison = new Set<string>();
+  /** Thrown (once per listed call number, 1-based) instead of running the insert. */
+  failOnCall = new Map<number, Error>();
+
+  insertDeduplicated(rows: EventRow[]): Promise<number> {
+    const ids = rows.map((r) => r.message_id);
+    this.calls.push(ids);
+    this.requestIds.push(currentRequestId());
+    const scheduled = this.failOnCall.get(this.calls.length);
+    if (scheduled) return Promise.reject(scheduled);
+    const bad = ids.find((id) => this.poison.has(id));
+    if (bad)
+      return Promise.reject(dbError('22P05', `unsupported Unicode escape sequence in ${bad}`));
+    let inserted = 0;
+    for (const row of rows) {
+      const key = `${row.source_id}/${row.message_id}`;
+      if (this.stored.has(key)) continue;
+      this.stored.set(key, row);
+      inserted++;
+    }
+    return Promise.resolve(inserted);
+  }
+
+  storedIds(): string[] {
+    return [...this.stored.values()].map((r) => r.message_id).sort();
+  }
+}
+
+class FakeDeadLetters {
+  readonly calls: {
+    letters: DeadLetter[];
+    jobId: string | number | undefined;
+    attempts: number;
+  }[] = [];
+  fail: Error | null = null;
+
+  insert(
+    letters: DeadLetter[],
+    jobId: string | number | undefined,
+    attempts: number,
+  ): Promise<void> {
+    if (this.fail) return Promise.reject(this.fail);
+    this.calls.push({ letters, jobId, attempts });
+    return Promise.resolve();
+  }
+
+  letters(): DeadLetter[] {
+    return this.calls.flatMap((c) => c.letters);
+  }
+}
+
+class FakeStats {
+  readonly adjustments: number[] = [];
+  adjustBacklog(delta: number): void {
+    this.adjustments.push(delta);
+  }
+}
+
+class FakeQueue {
+  readonly process = jest.fn(
+    (
+      _name: string,
+      _concurrency: number,
+      _handler: (job: Job<PersistEventsJob>) => Promise<unknown>,
+    ) => Promise.resolve(),
+  );
+}
+
+function event(id: string, extra: Partial<QueuedEvent> = {}): QueuedEvent {
+  return {
+    s: SOURCE,
+    t: '2024-05-01T12:00:00.000Z',
+    r: `req-${id}`,
+    e: { type: 'track', messageId: id, userId: 'u', event: 'E' },
+    ...extra,
+  };
+}
+
+const events = (n: number, prefix = 'm') =>
+  Array.from({ length: n }, (_, i) => event(`${prefix}${i}`));
+
+function job(
+  evts: QueuedEvent[],
+  attemptsMade: number,
+  attempts: number | null = 3,
+  id: string | number = 'job-1',
+) {
+  const opts = attempts === null ? {} : { attempts };
+  return { id, data: { events: evts }, opts, attemptsMade } as unknown as Job<PersistEventsJob>;
+}
+
+async function counter(c: { get(): Promise<{ values: { value: number }[] }> }): Promise<number> {
+  return (await c.get()).values.reduce((sum, v) => sum + v.value, 0);
+}
+
+describe('isPermanentDbError', () => {
+  it.each([
+    ['22P05', true], // untranslatable character (NUL in text)
+    ['22001', true], // string too long
+    ['22008', true], // datetime out of range
+    ['23505', true], // unique violation
+    ['23502', true], // not null violation
+    ['08006', false], // connection failure
+    ['08003', false],
+    ['40001', false], // serialization failure
+    ['40P01', false], // deadlock
+    ['53300', false], // too many connections
+    ['57P01', false], // admin shutdown
+    ['ECONNRESET', false],
+    ['2', false],
+  ])('code %s -> %s', (code, expected) => {
+    expect(isPermanentDbError(dbError(code))).toBe(expected);
+  });
+
+  it.each([
+    ['no code', new Error('x')],
+    ['numeric code', { code: 22 }],
+    ['null', null],
+    ['undefined', undefined],
+    ['a string', '22P05'],
+  ])('is false for %s', (_name, err) => {
+    expect(isPermanentDbError(err)).toBe(false);
+  });
+});
+
+describe('PersistEventsProcessor', () => {
+  let fakeEvents: FakeEvents;
+  let deadLetters: FakeDeadLetters;
+  let stats: FakeStats;
+  let queue: FakeQueue;
+  let metrics: MetricsService;
+  let processor: PersistEventsProcessor;
+  const config = { worker: { attempts: 5, concurrency: 3 } } as unknown as AppConfig;
+
+  beforeEach(() => {
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    fakeEvents = new FakeEvents();
+    deadLetters = new FakeDeadLetters();
+    stats = new FakeStats();
+    queue = new FakeQueue();
+    metrics = new MetricsService();
+    processor = new PersistEventsProcessor(
+      queue as unknown as Queue<PersistEventsJob>,
+      fakeEvents as unknown as EventsRepository,
+      deadLetters as unknown as DeadLettersRepository,
+      metrics,
+      stats as unknown as QueueStatsService,
+      config,
+    );
+  });
+
+  afterEach(() => jest.restoreAllMocks());
+
+  describe('persist', () => {
+    it('inserts a clean batch in one statement', async () => {
+      const outcome = await processor.persist(events(4));
+      expect(outcome).toEqual({ inserted: 4, deduplicated: 0, deadLettered: 0 });
+      expect(fakeEvents.calls).toEqual([['m0', 'm1', 'm2', 'm3']]);
+      expect(deadLetters.calls).toHaveLength(0);
+    });
+
+    it('writes enriched rows', async () => {
+      await processor.persist([event('a', { ip: '10.1.2.3' })]);
+      const row = fakeEvents.stored.get(`${SOURCE}/a`)!;
+      expect(row).toMatchObject({
+        source_id: SOURCE,
+        message_id: 'a',
+        type: 'track',
+        context: { ip: '10.1.2.3' },
+      });
+    });
+
+    it('does nothing for an empty batch', async () => {
+      expect(await processor.persist([])).toEqual({
+        inserted: 0,
+        deduplicated: 0,
+        deadLettered: 0,
+      });
+      expect(fakeEvents.calls).toHaveLength(0);
+      expect(deadLetters.calls).toHaveLength(0);
+    });
+
+    it('counts events already stored as deduplicated', async () => {
+      await processor.persist([event('m0'), event('m1')]);
+      const outcome = await processor.persist(events(5));
+      expect(outcome).toEqual({ inserted: 3, deduplicated: 2, deadLettered: 0 });
+    });
+
+    it('isolates a poison row by bisection: only it is dead-lettered, the rest are inserted', async () => {
+      const batch = events(8);
+      fakeEvents.poison.add('m5');
+      const outcome = await processor.persist(batch, 'job-7', 2);
+      expect(outcome).toEqual({ inserted: 7, deduplicated: 0, deadLettered: 1 });
+      expect(fakeEvents.storedIds()).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm6', 'm7']);
+      expect(deadLetters.calls).toHaveLength(1);
+      expect(deadLetters.calls[0].jobId).toBe('job-7');
+      expect(deadLetters.calls[0].attempts).toBe(2);
+      const [letter] = deadLetters.calls[0].letters;
+      expect(letter.event).toBe(batch[5]);
+      expect(letter.reason).toMatch(/^rejected by PostgreSQL: .*m5/);
+      // Bisection, not row by row: far fewer statements than a retry per event would need.
+      expect(fakeEvents.calls.length).toBeLessThanOrEqual(1 + 2 * Math.ceil(Math.log2(8)));
+    });
+
+    it('isolates several poison rows in different halves', async () => {
+      fakeEvents.poison = new Set(['m0', 'm6', 'm9']);
+      const outcome = await processor.persist(events(10));
+      expect(outcome).toEqual({ inserted: 7, deduplicated: 0, deadLettered: 3 });
+      expect(
+        deadLetters
+          .letters()
+          .map((l) => l.event.e.messageId)
+          .sort(),
+      ).toEqual(['m0', 'm6', 'm9']);
+      expect(fakeEvents.storedIds()).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm7', 'm8']);
+    });
+
+    it('dead-letters a lone poison event', async () => {
+      fakeEvents.poison.add('only');
+      const outcome = await processor.persist([event('only')]);
+      expect(outcome).toEqual({ inserted: 0, deduplicated: 0, deadLettered: 1 });
+      expect(fakeEvents.stored.size).toBe(0);
+    });
+
+    it('keeps the counts right with a poison row and duplicates together', async () => {
+      await processor.persist([event('m1'), event('m2')]);
+      fakeEvents.poison.add('m3');
+      const outcome = await processor.persist(events(6));
+      expect(outcome).toEqual({ inserted: 3, deduplicated: 2, deadLettered: 1 });
+    });
+
+    it('dead-letters an event that cannot be enriched and stores the others', async () => {
+      const broken = event('bad', { t: 'not a date' });
+      const outcome = await processor.persist([event('ok1'), broken, event('ok2')]);
+      expect(outcome).toEqual({ inserted: 2, deduplicated: 0, deadLettered: 1 });
+      expect(fakeEvents.calls).toEqual([['ok1', 'ok2']]);
+      expect(deadLetters.letters()).toHaveLength(1);
+      expect(deadLetters.letters()[0].event).toBe(broken);
+      expect(deadLetters.letters()[0].reason).toMatch(/^enrichment failed: /);
+    });
+
+    it('rethrows a transient error without dead-lettering anything', async () => {
+      fakeEvents.failOnCall.set(1, dbError('08006', 'connection failure'));
+      await expect(processor.persist(events(4))).rejects.toMatchObject({ code: '08006' });
+      expect(deadLetters.calls).toHaveLength(0);
+      expect(fakeEvents.calls).toHaveLength(1); // no bisection for a transient error
+    });
+
+    it('rethrows a transient error that strikes in the middle of a bisection', async () => {
+      fakeEvents.poison.add('m1');
+      fakeEvents.failOnCall.set(2, dbError('40P01', 'deadlock detected'));
+      await expect(processor.persist(events(4))).rejects.toMatchObject({ code: '40P01' });
+      expect(deadLetters.calls).toHaveLength(0);
+    });
+
+    it('rethrows an error without a code as transient', async () => {
+      fakeEvents.failOnCall.set(1, new Error('Connection terminated unexpectedly'));
+      await expect(processor.persist(events(2))).rejects.toThrow(
+        'Connection terminated unexpectedly',
+      );
+    });
+  });
+
+  describe('handle', () => {
+    it('persists, adjusts the backlog and counts the outcome', async () => {
+      const before = {
+        persisted: await counter(metrics.eventsPersisted),
+        dedup: await counter(metrics.eventsDeduplicated),
+        dead: await counter(metrics.eventsDeadLettered),
+      };
+      await processor.persist([event('m0')]);
+      fakeEvents.poison.add('m2');
+      const outcome = await processor.handle(job(events(4), 0));
+      expect(outcome).toEqual({ inserted: 2, deduplicated: 1, deadLettered: 1 });
+      expect(stats.adjustments).toEqual([-4]);
+      expect((await counter(metrics.eventsPersisted)) - before.persisted).toBe(2);
+      expect((await counter(metrics.eventsDeduplicated)) - before.dedup).toBe(1);
+      expect((await counter(metrics.eventsDeadLettered)) - before.dead).toBe(1);
+    });
+
+    it('passes the job id and attempt number to the dead letters', async () => {
+      fakeEvents.poison.add('m0');
+      await processor.handle(job(events(2), 1, 3, 42));
+      expect(deadLetters.calls[0]).toMatchObject({ jobId: 42, attempts: 2 });
+    });
+
+    it('runs with the request ids of its events as the log context', async () => {
+      await processor.handle(job([event('a'), event('b'), event('c', { r: 'req-a' })], 0));
+      expect(fakeEvents.requestIds).toEqual(['req-a,req-b']);
+    });
+
+    it('falls back to the job id as the log context when events carry no request id', async () => {
+      await processor.handle(job([event('a', { r: undefined })], 0, 3, 9));
+      expect(fakeEvents.requestIds).toEqual(['job-9']);
+    });
+
+    it('rethrows a transient error on a non-final attempt, leaving the backlog alone', async () => {
+      fakeEvents.failOnCall.set(1, dbError('08006'));
+      const before = await counter(metrics.eventsPersisted);
+      await expect(processor.handle(job(events(3), 1, 3))).rejects.toMatchObject({ code: '08006' });
+      expect(deadLetters.calls).toHaveLength(0);
+      expect(stats.adjustments).toEqual([]);
+      expect(await counter(metrics.eventsPersisted)).toBe(before);
+    });
+
+    it('dead-letters every event on the final attempt and does not throw', async () => {
+      const batch = events(3);
+      fakeEvents.failOnCall.set(1, dbError('08006', 'connection failure'));
+      const beforeDead = await counter(metrics.eventsDeadLettered);
+      const outcome = await processor.handle(job(batch, 2, 3, 'j-final'));
+      expect(outcome).toEqual({ inserted: 0, deduplicated: 0, deadLettered: 3 });
+      expect(deadLetters.calls).toHaveLength(1);
+      expect(deadLetters.calls[0].jobId).toBe('j-final');
+      expect(deadLetters.calls[0].attempts).toBe(3);
+      expect(deadLetters.calls[0].letters.map((l) => l.event)).toEqual(batch);
+      for (const l of deadLetters.calls[0].letters)
+        expect(l.reason).toBe('failed after 3 attempts: connection failure');
+      expect(stats.adjustments).toEqual([-3]);
+      expect((await counter(metrics.eventsDeadLettered)) - beforeDead).toBe(3);
+    });
+
+    it('takes the attempt limit from config when the job does not carry one', async () => {
+      fakeEvents.failOnCall.set(1, dbError('08006'));
+      fakeEvents.failOnCall.set(2, dbError('08006'));
+      // config.worker.attempts is 5: attempt 4 still retries, attempt 5 is the last.
+      await expect(processor.handle(job(events(1), 3, null))).rejects.toMatchObject({
+        code: '08006',
+      });
+      await expect(processor.handle(job(events(1), 4, null))).resolves.toEqual({
+        inserted: 0,
+        deduplicated: 0,
+        deadLettered: 1,
+      });
+    });
+
+    it('fails the job when even dead-lettering fails on the final attempt', async () => {
+      fakeEvents.failOnCall.set(1, dbError('08006'));
+      deadLetters.fail = new Error('dead_letters unavailable');
+      await expect(processor.handle(job(events(2), 2, 3))).rejects.toThrow(
+        'dead_letters unavailable',
+      );
+      expect(stats.adjustments).toEqual([]);
+    });
+  });
+
+  describe('onModuleInit', () => {
+    it('registers the persist handler with the configured concurrency', async () => {
+      processor.onModuleInit();
+      expect(queue.process).toHaveBeenCalledTimes(1);
+      const [name, concurrency, handler] = queue.process.mock.calls[0];
+      expect(name).toBe(JobName.PersistEvents);
+      expect(concurrency).toBe(3);
+      await expect(handler(job(events(2), 0))).resolves.toEqual({
+        inserted: 2,
+        deduplicated: 0,
+        deadLettered: 0,
+      });
+      expect(fakeEvents.storedIds()).toEqual(['m0', 'm1']);
+    });
+  });
+});
