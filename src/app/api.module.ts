@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
 import { IngestModule } from '../ingest/ingest.module';
+import { QueryModule } from '../query/query.module';
 import { SourcesModule } from '../sources/sources.module';
 
-/** ROLE=api: HTTP ingestion and the admin API (the queue producer comes from CoreModule). */
-@Module({ imports: [IngestModule, SourcesModule] })
+/** ROLE=api: HTTP ingestion, the query API and the admin API (the queue producer is in CoreModule). */
+@Module({ imports: [IngestModule, QueryModule, SourcesModule, AuditModule] })
 export class ApiModule {}

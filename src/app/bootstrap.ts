@@ -1,4 +1,5 @@
 import fastifyCors from '@fastify/cors';
+import fastifyHelmet from '@fastify/helmet';
 import { INestApplication, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -26,7 +27,8 @@ export async function createApp(config: AppConfig, logger: LoggerService = creat
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => acceptRequestId(req.headers['x-request-id']) ?? randomUUID(),
     // Fastify's own logger stays off: winston (via Nest) is the one log stream.
     logger: false,
-    trustProxy: false,
+    // X-Forwarded-For is honoured only from configured proxies (TRUST_PROXY).
+    trustProxy: config.trustProxy,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
@@ -55,6 +57,20 @@ function configureHttp(app: NestFastifyApplication, fastify: FastifyInstance, co
     done();
   });
 
+  // Security headers everywhere. Swagger UI needs inline scripts and styles; plain-HTTP local
+  // installs must not be told to upgrade every request.
+  void fastify.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        upgradeInsecureRequests: null,
+      },
+    },
+  });
+
   registerBodyDecoding(fastify);
   // Nest maps Fastify's errors to plain HttpExceptions and drops their code; keep it for the
   // exception filter, which turns it into an actionable message and a reject reason.
@@ -77,13 +93,20 @@ function setUpSwagger(app: NestFastifyApplication): void {
   const doc = new DocumentBuilder()
     .setTitle('Sluice')
     .setDescription(
-      'Segment-compatible event ingestion. Ingestion routes take a source write key as the HTTP Basic user name ' +
-        '(empty password), the X-Write-Key header, or "writeKey" in the body. Admin routes take "Authorization: Bearer <ADMIN_TOKEN>".',
+      'Segment-compatible event ingestion.\n\n' +
+        '**Keys.** Write keys (`sk_write_…`, one source, ingestion only) go as the HTTP Basic user name (empty password), ' +
+        'the `X-Write-Key` header, or `writeKey` in the body. Read keys (`sk_read_…`, the query API, scoped to some or all ' +
+        'sources) and admin keys (`sk_admin_…`, everything) go as `Authorization: Bearer <key>`. The bootstrap `ADMIN_TOKEN` ' +
+        'can only create admin keys. No or unknown key: 401; a key not allowed on the route or source: 403.\n\n' +
+        '**Limits.** Per source: requests/s, events/s (a batch counts its events) and events per UTC day; per key on ' +
+        'admin and query routes: API_RATE_LIMIT_RPS. Over a limit: 429 with `Retry-After` and `X-RateLimit-Limit`, ' +
+        '`X-RateLimit-Remaining`, `X-RateLimit-Reset` (seconds). Queue backlog over its limit or Redis down: 503 with `Retry-After`.',
     )
     .setVersion('1')
     .addBasicAuth({ type: 'http', scheme: 'basic', description: 'Write key as the user name, empty password' }, 'writeKey')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Write-Key', description: 'Write key' }, 'writeKeyHeader')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' }, 'admin')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An admin key (sk_admin_…) or read key (sk_read_…)' }, 'apiKey')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'The bootstrap ADMIN_TOKEN: only creates admin keys' }, 'adminToken')
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), { jsonDocumentUrl: 'docs-json' });
 }

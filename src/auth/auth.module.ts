@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { ApiKeysRepository } from '../sources/api-keys.repository';
-import { AdminGuard } from './admin.guard';
+import { ApiKeyGuard } from './api-key.guard';
 import { CredentialsService } from './credentials.service';
+import { KeyInvalidationService } from './key-invalidation.service';
 import { WriteKeyGuard } from './write-key.guard';
 
 @Module({
-  providers: [ApiKeysRepository, CredentialsService, WriteKeyGuard, AdminGuard],
-  exports: [ApiKeysRepository, CredentialsService, WriteKeyGuard, AdminGuard],
+  providers: [ApiKeysRepository, CredentialsService, KeyInvalidationService, WriteKeyGuard, ApiKeyGuard],
+  exports: [ApiKeysRepository, CredentialsService, KeyInvalidationService, WriteKeyGuard, ApiKeyGuard],
 })
 export class AuthModule {}

@@ -1,17 +1,6 @@
-import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
+import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { CredentialsService } from './credentials.service';
-
-export interface AuthenticatedSource {
-  sourceId: string;
-  keyId: string;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    source?: AuthenticatedSource;
-  }
-}
 
 /** Segment's three ways to present a write key, in the order SDKs use them. */
 export function extractWriteKey(req: FastifyRequest): string | null {
@@ -39,10 +28,11 @@ export class WriteKeyGuard implements CanActivate {
       throw new UnauthorizedException('Missing write key: send it as the HTTP Basic user name, the X-Write-Key header, or "writeKey" in the body.');
     }
     const verified = await this.credentials.verify(key);
-    if (!verified || verified.kind !== 'write' || !verified.sourceId) {
-      throw new UnauthorizedException('Unknown or revoked write key.');
+    if (!verified) throw new UnauthorizedException('Unknown, revoked or expired write key.');
+    if (verified.kind !== 'write' || !verified.sourceId) {
+      throw new ForbiddenException(`A ${verified.kind} key cannot send events; use the source's write key.`);
     }
-    req.source = { sourceId: verified.sourceId, keyId: verified.keyId };
+    req.principal = verified;
     return true;
   }
 }

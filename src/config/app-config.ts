@@ -25,6 +25,10 @@ export class AppConfig {
   };
   readonly shutdownTimeoutMs: number;
   readonly keyCacheTtlMs: number;
+  /** Fastify's trustProxy: false, true, a hop count, or a list of addresses/CIDRs. */
+  readonly trustProxy: boolean | number | string[];
+  readonly rateLimits: { rps: number; eps: number; dailyQuota: number; apiRps: number };
+  readonly backpressure: { maxBacklogEvents: number; maxRedisMemoryPercent: number };
 
   constructor(env: EnvironmentVariables) {
     this.role = env.ROLE;
@@ -60,6 +64,10 @@ export class AppConfig {
     };
     this.shutdownTimeoutMs = env.SHUTDOWN_TIMEOUT_MS;
     this.keyCacheTtlMs = env.KEY_CACHE_TTL_MS;
+    const tp = env.TRUST_PROXY.trim();
+    this.trustProxy = tp === 'true' ? true : tp === 'false' ? false : /^\d+$/.test(tp) ? Number(tp) : tp.split(',').map((s) => s.trim());
+    this.rateLimits = { rps: env.RATE_LIMIT_RPS, eps: env.RATE_LIMIT_EPS, dailyQuota: env.DAILY_EVENT_QUOTA, apiRps: env.API_RATE_LIMIT_RPS };
+    this.backpressure = { maxBacklogEvents: env.BACKLOG_LIMIT_EVENTS, maxRedisMemoryPercent: env.REDIS_MEMORY_LIMIT_PERCENT };
   }
 
   get servesApi(): boolean {

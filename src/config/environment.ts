@@ -74,7 +74,19 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(500) @Max(600000) JOB_STALLED_INTERVAL_MS = 30000;
   @Transform(toInt) @IsInt() @Min(0) @Max(366) PARTITION_DAYS_AHEAD = 7;
   @Transform(toInt) @IsInt() @Min(1000) @Max(600000) SHUTDOWN_TIMEOUT_MS = 25000;
-  @Transform(toInt) @IsInt() @Min(0) @Max(3600000) KEY_CACHE_TTL_MS = 5000;
+  // At most 5 s: this bounds how long a revoked key keeps working if a pub/sub message is lost.
+  @Transform(toInt) @IsInt() @Min(0) @Max(5000) KEY_CACHE_TTL_MS = 5000;
+
+  @Matches(/^(true|false|\d{1,2}|([0-9a-fA-F.:]+(\/\d{1,3})?)(,\s*[0-9a-fA-F.:]+(\/\d{1,3})?)*)$/, {
+    message: 'must be false, true, a hop count, or a comma-separated list of proxy IPs/CIDRs',
+  })
+  TRUST_PROXY = 'false';
+  @Transform(toInt) @IsInt() @Min(0) RATE_LIMIT_RPS = 0;
+  @Transform(toInt) @IsInt() @Min(0) RATE_LIMIT_EPS = 0;
+  @Transform(toInt) @IsInt() @Min(0) DAILY_EVENT_QUOTA = 0;
+  @Transform(toInt) @IsInt() @Min(0) API_RATE_LIMIT_RPS = 50;
+  @Transform(toInt) @IsInt() @Min(0) BACKLOG_LIMIT_EVENTS = 1_000_000;
+  @Transform(toInt) @IsInt() @Min(0) @Max(100) REDIS_MEMORY_LIMIT_PERCENT = 90;
 }
 
 export const VARIABLES: VariableDoc[] = [
@@ -87,7 +99,7 @@ export const VARIABLES: VariableDoc[] = [
   { name: 'DATABASE_SSL', default: 'false', description: 'Connect to PostgreSQL over TLS.' },
   { name: 'REDIS_URL', default: 'redis://127.0.0.1:6379', description: 'Redis URL (`rediss://` for TLS; password in the URL). Redis must use `maxmemory-policy noeviction`.', secret: true },
   { name: 'QUEUE_PREFIX', default: 'sluice', description: 'Prefix of every Redis key Sluice writes; lets several installations (or test runs) share one Redis.' },
-  { name: 'ADMIN_TOKEN', default: '(generated in development)', description: 'Bearer token for `/v1/admin/*`, at least 16 characters. Unset in development: a random one is generated and printed at start. Unset in production: the admin API refuses every request.', secret: true },
+  { name: 'ADMIN_TOKEN', default: '(generated in development)', description: 'Bootstrap credential, at least 16 characters: as `Authorization: Bearer <ADMIN_TOKEN>` it can only create admin keys (`POST /v1/admin/keys`); everything else needs a key. Unset in development: a random one is generated and printed at start. Unset in production: bootstrap is off (use `npm run cli -- keys:create --kind admin`).', secret: true },
   { name: 'LOG_LEVEL', default: 'info', description: '`error`, `warn`, `info`, `debug` or `verbose`.' },
   { name: 'LOG_FORMAT', default: 'json in production, pretty otherwise', description: '`json` (one object per line) or `pretty`.' },
   { name: 'MAX_EVENT_BYTES', default: '32768', description: 'Largest accepted event (serialized JSON). Larger events are rejected one by one.' },
@@ -103,7 +115,14 @@ export const VARIABLES: VariableDoc[] = [
   { name: 'JOB_STALLED_INTERVAL_MS', default: '30000', description: 'How often workers look for jobs whose worker died (SIGKILL, OOM) and run them again.' },
   { name: 'PARTITION_DAYS_AHEAD', default: '7', description: 'Daily `events` partitions the worker keeps created ahead of today.' },
   { name: 'SHUTDOWN_TIMEOUT_MS', default: '25000', description: 'Longest graceful drain after SIGTERM before the process exits anyway.' },
-  { name: 'KEY_CACHE_TTL_MS', default: '5000', description: 'How long an api process trusts a verified key before checking the database again.' },
+  { name: 'KEY_CACHE_TTL_MS', default: '5000', description: 'How long an api process trusts a verified key (and its source\'s limits) before checking the database again; at most 5000. Revocations also reach every replica at once over Redis pub/sub.' },
+  { name: 'TRUST_PROXY', default: 'false', description: 'Honour `X-Forwarded-For` only from these proxies: `true` (any: only behind a proxy that overwrites the header), a hop count, or a comma-separated list of IPs/CIDRs.' },
+  { name: 'RATE_LIMIT_RPS', default: '0', description: 'Default ingestion requests per second per source (0: unlimited). Overridable per source.' },
+  { name: 'RATE_LIMIT_EPS', default: '0', description: 'Default ingested events per second per source; a batch of 300 counts 300 (0: unlimited). Overridable per source.' },
+  { name: 'DAILY_EVENT_QUOTA', default: '0', description: 'Default events per source per UTC day (0: unlimited). Overridable per source.' },
+  { name: 'API_RATE_LIMIT_RPS', default: '50', description: 'Requests per second per credential on the admin and query APIs (0: unlimited).' },
+  { name: 'BACKLOG_LIMIT_EVENTS', default: '1000000', description: 'Backpressure: above this many queued, unpersisted events, ingestion answers 503 with Retry-After (0: off).' },
+  { name: 'REDIS_MEMORY_LIMIT_PERCENT', default: '90', description: 'Backpressure: above this share of Redis `maxmemory`, ingestion answers 503 (0: off; ignored when Redis has no maxmemory).' },
 ];
 
 export class ConfigValidationError extends Error {}

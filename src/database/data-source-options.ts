@@ -4,9 +4,11 @@ import { ApiKeyEntity } from '../sources/api-key.entity';
 import { SourceEntity } from '../sources/source.entity';
 import { DeadLetterEntity } from '../processing/dead-letter.entity';
 import { Initial1764100000000 } from './migrations/1764100000000-Initial';
+import { AccessControl1764200000000 } from './migrations/1764200000000-AccessControl';
+import { AuditLogEntity } from '../audit/audit-log.entity';
 
-export const ENTITIES = [SourceEntity, ApiKeyEntity, DeadLetterEntity];
-export const MIGRATIONS = [Initial1764100000000];
+export const ENTITIES = [SourceEntity, ApiKeyEntity, DeadLetterEntity, AuditLogEntity];
+export const MIGRATIONS = [Initial1764100000000, AccessControl1764200000000];
 
 /** One definition for the app's connection and the TypeORM CLI's. */
 export function dataSourceOptions(config: AppConfig, overrides: Partial<{ poolSize: number; applicationName: string }> = {}): DataSourceOptions {

@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { BacklogHealthIndicator } from './backlog.health';
 import { RedisHealthIndicator } from './redis.health';
 
 @ApiTags('health')
@@ -10,6 +11,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
     private readonly redis: RedisHealthIndicator,
+    private readonly backlog: BacklogHealthIndicator,
   ) {}
 
   /** Liveness: the process answers. Never depends on PostgreSQL or Redis, so an outage of
@@ -23,11 +25,13 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: PostgreSQL and Redis are reachable (503 otherwise)' })
-  ready() {
-    return this.health.check([
+  @ApiOperation({ summary: 'Readiness: PostgreSQL and Redis are reachable (503 otherwise); also reports the queue backlog' })
+  async ready() {
+    const result = await this.health.check([
       () => this.db.pingCheck('postgres', { timeout: 1500 }),
       () => this.redis.pingCheck('redis', 1000),
     ]);
+    const backlog = await this.backlog.check('backlog');
+    return { ...result, info: { ...result.info, ...backlog }, details: { ...result.details, ...backlog } };
   }
 }

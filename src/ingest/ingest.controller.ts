@@ -3,6 +3,7 @@ import {
   ApiBadRequestResponse,
   ApiBasicAuth,
   ApiBody,
+  ApiForbiddenResponse,
   ApiHeader,
   ApiOkResponse,
   ApiOperation,
@@ -10,11 +11,14 @@ import {
   ApiSecurity,
   ApiServiceUnavailableResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
+import { KeyPrincipal } from '../auth/principal';
 import { WriteKeyGuard } from '../auth/write-key.guard';
 import { DetailedBadRequest } from '../common/errors';
+import { IngestRateLimitGuard } from '../ratelimit/ingest-rate-limit.guard';
 import { EventType } from './event-validator';
 import { AliasDto, BatchDto, GroupDto, IdentifyDto, IngestResponseDto, PageDto, ScreenDto, TrackDto } from './ingest.dto';
 import { IngestContext, IngestResult, IngestService } from './ingest.service';
@@ -33,11 +37,13 @@ export interface IngestResponse extends IngestResult {
 @ApiHeader({ name: 'Content-Encoding', required: false, description: '`gzip` to send a compressed body' })
 @ApiHeader({ name: 'X-Request-Id', required: false, description: 'Echoed back and attached to every log line of the request' })
 @ApiUnauthorizedResponse({ description: 'Missing or unknown write key' })
+@ApiForbiddenResponse({ description: 'A read or admin key instead of a write key' })
 @ApiPayloadTooLargeResponse({ description: 'Body over MAX_REQUEST_BYTES after decompression' })
 @ApiServiceUnavailableResponse({ description: 'Queue unavailable; retry after Retry-After seconds' })
 @ApiOkResponse({ type: IngestResponseDto, description: 'Every accepted event is durably queued' })
 @ApiBadRequestResponse({ description: 'Invalid JSON, bad gzip, or no valid event; the body lists reasons' })
-@UseGuards(WriteKeyGuard)
+@ApiTooManyRequestsResponse({ description: "Over the source's requests/s, events/s or daily quota; see Retry-After and X-RateLimit-*" })
+@UseGuards(WriteKeyGuard, IngestRateLimitGuard)
 @Controller('v1')
 export class IngestController {
   constructor(private readonly ingest: IngestService) {}
@@ -127,7 +133,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v =
 function context(req: FastifyRequest): IngestContext {
   const length = Number(req.headers['content-length']);
   return {
-    sourceId: req.source!.sourceId,
+    sourceId: (req.principal as KeyPrincipal).sourceId!,
     requestId: req.id,
     ip: req.ip,
     // Only a plain (uncompressed) body's length bounds every event in it.

@@ -2,7 +2,9 @@ import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config';
 import { MetricsService } from '../metrics/metrics.service';
+import { RetryLaterException } from '../common/errors';
 import { EventsQueueProducer } from '../queue/events-queue.producer';
+import { BackpressureService } from '../ratelimit/backpressure.service';
 import { QueuedEvent } from '../queue/queue.constants';
 import { EventType, Rejection, validateEvent } from './event-validator';
 import { MicroBatcher } from './micro-batcher';
@@ -41,6 +43,7 @@ export class IngestService implements OnApplicationShutdown {
     private readonly config: AppConfig,
     private readonly producer: EventsQueueProducer,
     private readonly metrics: MetricsService,
+    private readonly backpressure: BackpressureService,
   ) {
     this.batcher = new MicroBatcher((events) => this.producer.enqueue(events), {
       maxItems: config.batching.flushEvents,
@@ -69,6 +72,13 @@ export class IngestService implements OnApplicationShutdown {
     }
     for (const r of rejected) this.metrics.eventsRejected.inc({ reason: r.reason });
     if (queued.length > 0) {
+      if (this.backpressure.current.overLimit) {
+        this.metrics.backpressureRejections.inc();
+        throw new RetryLaterException(
+          'Ingestion is paused: the queue backlog is over its limit while workers catch up. Nothing from this request was accepted; retry after the Retry-After delay.',
+          5,
+        );
+      }
       await this.batcher.add(queued);
       for (const q of queued) this.metrics.eventsReceived.inc({ type: q.e.type });
     }

@@ -10,7 +10,8 @@ const URL_CREDENTIALS = /(\w+:\/\/)([^:@/\s]*):([^@/\s]+)@/g;
 
 export function redact(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return value.replace(URL_CREDENTIALS, '$1$2:***@');
-  if (!value || typeof value !== 'object' || depth > 4) return value;
+  if (!value || typeof value !== 'object') return value;
+  if (depth > 4) return '[truncated]'; // deeper than we inspect: never pass it through unread
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEYS.test(k) ? '[redacted]' : redact(v, depth + 1);

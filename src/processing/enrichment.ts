@@ -27,10 +27,17 @@ const COLUMN_FIELDS = new Set([
   'timestamp', 'originalTimestamp', 'sentAt', 'receivedAt', 'properties', 'traits', 'context', 'integrations',
 ]);
 
+// What PostgreSQL accepts from an ISO string: years 0001 to 9999 (toISOString writes others as
+// +010000 or -000001, which PostgreSQL refuses).
+const MIN_TS = Date.parse('0001-01-01T00:00:00.000Z');
+const MAX_TS = Date.parse('9999-12-31T23:59:59.999Z');
+const storable = (t: number) => t >= MIN_TS && t <= MAX_TS;
+
+/** A client time as epoch ms, or null when absent, unparseable or not storable. */
 const ms = (iso: unknown): number | null => {
   if (typeof iso !== 'string') return null;
   const t = Date.parse(iso);
-  return Number.isNaN(t) ? null : t;
+  return Number.isNaN(t) || !storable(t) ? null : t;
 };
 
 const str = (v: unknown): string | null => (v === undefined || v === null || v === '' ? null : String(v));
@@ -47,10 +54,6 @@ export function correctTimestamp(receivedAt: number, original: number | null, se
   return receivedAt - (sentAt - original);
 }
 
-// PostgreSQL rejects timestamps outside these years; such events keep receivedAt.
-const MIN_TS = Date.UTC(-4000, 0, 1);
-const MAX_TS = Date.UTC(200000, 0, 1);
-
 /** Turns one queued event into its row: clock skew, context.ip, and nothing lost. */
 export function toEventRow(q: QueuedEvent): EventRow {
   const e = q.e;
@@ -60,7 +63,7 @@ export function toEventRow(q: QueuedEvent): EventRow {
   const original = ms(e.originalTimestamp) ?? ms(e.timestamp);
   const sentAt = ms(e.sentAt);
   let ts = correctTimestamp(receivedAt, original, sentAt);
-  if (!(ts > MIN_TS && ts < MAX_TS)) ts = receivedAt;
+  if (!storable(ts)) ts = receivedAt; // a wild skew correction keeps the server's time
 
   let context = e.context ?? null;
   if (q.ip && (context === null || context.ip === undefined || context.ip === null)) context = { ...(context ?? {}), ip: q.ip };

@@ -9,6 +9,9 @@ export class ApiKeyEntity {
   @Column('text', { name: 'key_id' }) keyId: string;
   @Column('text') kind: KeyKind;
   @Column('uuid', { name: 'source_id', nullable: true }) sourceId: string | null;
+  /** Read keys: the sources they may read; null means all. */
+  @Column('uuid', { name: 'source_ids', array: true, nullable: true }) sourceIds: string[] | null;
+  @Column('uuid', { name: 'rotated_from', nullable: true }) rotatedFrom: string | null;
   @Column('text', { nullable: true }) name: string | null;
   @Column('bytea', { name: 'secret_hash', select: false }) secretHash: Buffer;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;

@@ -1,36 +1,84 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { KeyPrincipal } from '../auth/principal';
 import { ApiKeyEntity, KeyKind } from './api-key.entity';
-
-export interface VerifiedKey {
-  id: string;
-  keyId: string;
-  kind: KeyKind;
-  sourceId: string | null;
-}
 
 @Injectable()
 export class ApiKeysRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   create(
-    input: { keyId: string; kind: KeyKind; sourceId: string | null; name?: string | null; hash: Buffer },
+    input: { keyId: string; kind: KeyKind; sourceId?: string | null; sourceIds?: string[] | null; name?: string | null; hash: Buffer; rotatedFrom?: string | null },
     manager: EntityManager = this.db.manager,
   ): Promise<ApiKeyEntity> {
     const repo = manager.getRepository(ApiKeyEntity);
-    return repo.save(repo.create({ keyId: input.keyId, kind: input.kind, sourceId: input.sourceId, name: input.name ?? null, secretHash: input.hash }));
+    return repo.save(
+      repo.create({
+        keyId: input.keyId,
+        kind: input.kind,
+        sourceId: input.sourceId ?? null,
+        sourceIds: input.sourceIds ?? null,
+        name: input.name ?? null,
+        secretHash: input.hash,
+        rotatedFrom: input.rotatedFrom ?? null,
+      }),
+    );
+  }
+
+  findById(id: string, manager: EntityManager = this.db.manager): Promise<ApiKeyEntity | null> {
+    return manager.getRepository(ApiKeyEntity).findOneBy({ id });
+  }
+
+  list(filter: { kind?: KeyKind; sourceId?: string; includeRevoked?: boolean }): Promise<ApiKeyEntity[]> {
+    const qb = this.db.getRepository(ApiKeyEntity).createQueryBuilder('k').orderBy('k.created_at', 'ASC');
+    if (filter.kind) qb.andWhere('k.kind = :kind', { kind: filter.kind });
+    if (filter.sourceId) qb.andWhere('(k.source_id = :sid OR :sid = ANY(k.source_ids))', { sid: filter.sourceId });
+    if (!filter.includeRevoked) qb.andWhere('k.revoked_at IS NULL');
+    return qb.getMany();
+  }
+
+  async revoke(id: string, manager: EntityManager): Promise<ApiKeyEntity | null> {
+    await manager.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [id]);
+    return this.findById(id, manager);
+  }
+
+  async setExpiry(id: string, expiresAt: Date, manager: EntityManager): Promise<void> {
+    // Never extends a deadline that is already earlier.
+    await manager.query('UPDATE api_keys SET expires_at = LEAST(COALESCE(expires_at, $2), $2) WHERE id = $1', [id, expiresAt]);
+  }
+
+  /** One statement for every key used since the last flush (never a write per request). */
+  async touchLastUsed(ids: string[], at: Date): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.query(
+      'UPDATE api_keys SET last_used_at = GREATEST(COALESCE(last_used_at, $2), $2) WHERE id = ANY($1::uuid[])',
+      [ids, at],
+    );
   }
 
   /** The key with this hash if it is usable now (not revoked, not expired). */
-  async findActiveByHash(hash: Buffer): Promise<VerifiedKey | null> {
-    const rows: { id: string; key_id: string; kind: KeyKind; source_id: string | null }[] = await this.db.query(
-      `SELECT id, key_id, kind, source_id FROM api_keys
-        WHERE secret_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
+  async findActiveByHash(hash: Buffer): Promise<KeyPrincipal | null> {
+    const rows: {
+      id: string; key_id: string; kind: KeyKind; source_id: string | null; source_ids: string[] | null;
+      rate_limit_rps: number | null; rate_limit_eps: number | null; daily_event_quota: string | null;
+    }[] = await this.db.query(
+      `SELECT k.id, k.key_id, k.kind, k.source_id, k.source_ids, s.rate_limit_rps, s.rate_limit_eps, s.daily_event_quota
+         FROM api_keys k LEFT JOIN sources s ON s.id = k.source_id
+        WHERE k.secret_hash = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())`,
       [hash],
     );
     const r = rows[0];
-    return r ? { id: r.id, keyId: r.key_id, kind: r.kind, sourceId: r.source_id } : null;
+    if (!r) return null;
+    return {
+      type: 'key',
+      id: r.id,
+      keyId: r.key_id,
+      kind: r.kind,
+      sourceId: r.source_id,
+      sourceIds: r.source_ids,
+      limits: { rps: r.rate_limit_rps, eps: r.rate_limit_eps, dailyQuota: r.daily_event_quota === null ? null : Number(r.daily_event_quota) },
+    };
   }
 
   listForSource(sourceId: string): Promise<ApiKeyEntity[]> {

@@ -1,13 +1,32 @@
-import { Body, Controller, Get, HttpCode, Post, UseGuards, UsePipes, ValidationPipe } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse, ApiCreatedResponse, ApiBadRequestResponse } from '@nestjs/swagger';
-import { AdminGuard } from '../auth/admin.guard';
-import { CreatedSourceDto, CreateSourceDto, SourceDto } from './sources.dto';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, UseGuards, UsePipes, ValidationPipe } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import type { Actor } from '../audit/actor';
+import { CurrentActor } from '../audit/actor';
+import { ApiKeyGuard } from '../auth/api-key.guard';
+import { RequireKeyKind } from '../auth/auth.decorators';
+import { ApiThrottlerGuard } from '../ratelimit/api-throttler.guard';
+import { CreatedSourceDto, CreateSourceDto, SourceDto, UpdateSourceDto } from './sources.dto';
 import { SourcesService } from './sources.service';
 
 @ApiTags('admin')
-@ApiBearerAuth('admin')
-@ApiUnauthorizedResponse({ description: 'Missing or wrong admin token' })
-@UseGuards(AdminGuard)
+@ApiBearerAuth('apiKey')
+@ApiUnauthorizedResponse({ description: 'No, unknown, revoked or expired key' })
+@ApiForbiddenResponse({ description: 'Not an admin key' })
+@ApiTooManyRequestsResponse({ description: 'Over API_RATE_LIMIT_RPS for this key' })
+@RequireKeyKind('admin')
+@UseGuards(ApiKeyGuard, ApiThrottlerGuard)
 @UsePipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true }))
 @Controller('v1/admin/sources')
 export class SourcesController {
@@ -18,14 +37,39 @@ export class SourcesController {
   @ApiOperation({ summary: 'Create a source and its write key (the key is shown once)' })
   @ApiCreatedResponse({ type: CreatedSourceDto })
   @ApiBadRequestResponse({ description: 'Invalid name' })
-  create(@Body() body: CreateSourceDto): Promise<CreatedSourceDto> {
-    return this.sources.createSource(body.name);
+  create(@Body() body: CreateSourceDto, @CurrentActor() actor: Actor): Promise<CreatedSourceDto> {
+    return this.sources.createSource(body.name, actor);
   }
 
   @Get()
-  @ApiOperation({ summary: 'List sources with their write keys (without secrets)' })
+  @ApiOperation({ summary: 'List sources with their limits and write keys (without secrets)' })
   @ApiOkResponse({ type: [SourceDto] })
   list(): Promise<SourceDto[]> {
     return this.sources.listSources();
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One source' })
+  @ApiOkResponse({ type: SourceDto })
+  @ApiNotFoundResponse()
+  get(@Param('id', ParseUUIDPipe) id: string): Promise<SourceDto> {
+    return this.sources.getSource(id);
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Rename a source or set its rate limits and daily quota (null: global default)' })
+  @ApiOkResponse({ type: SourceDto })
+  @ApiNotFoundResponse()
+  update(@Param('id', ParseUUIDPipe) id: string, @Body() body: UpdateSourceDto, @CurrentActor() actor: Actor): Promise<SourceDto> {
+    return this.sources.updateSource(id, body, actor);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a source and its keys (stored events are kept)' })
+  @ApiNoContentResponse()
+  @ApiNotFoundResponse()
+  remove(@Param('id', ParseUUIDPipe) id: string, @CurrentActor() actor: Actor): Promise<void> {
+    return this.sources.deleteSource(id, actor);
   }
 }

@@ -1,12 +1,17 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
 import { AuthModule } from '../auth/auth.module';
+import { RateLimitModule } from '../ratelimit/rate-limit.module';
+import { KeysController } from './keys.controller';
+import { KeysService } from './keys.service';
 import { SourcesController } from './sources.controller';
 import { SourcesRepository } from './sources.repository';
 import { SourcesService } from './sources.service';
 
 @Module({
-  imports: [AuthModule],
-  controllers: [SourcesController],
-  providers: [SourcesRepository, SourcesService],
+  imports: [AuthModule, AuditModule, RateLimitModule],
+  controllers: [SourcesController, KeysController],
+  providers: [SourcesRepository, SourcesService, KeysService],
+  exports: [SourcesService, KeysService],
 })
 export class SourcesModule {}

@@ -3,6 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { SourceEntity } from './source.entity';
 
+export type SourcePatch = Partial<Pick<SourceEntity, 'name' | 'rateLimitRps' | 'rateLimitEps' | 'dailyEventQuota'>>;
+
 @Injectable()
 export class SourcesRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
@@ -20,7 +22,25 @@ export class SourcesRepository {
     return this.db.getRepository(SourceEntity).find({ order: { createdAt: 'ASC' } });
   }
 
-  findById(id: string): Promise<SourceEntity | null> {
-    return this.db.getRepository(SourceEntity).findOneBy({ id });
+  findById(id: string, manager: EntityManager = this.db.manager): Promise<SourceEntity | null> {
+    return manager.getRepository(SourceEntity).findOneBy({ id });
+  }
+
+  async update(id: string, patch: SourcePatch, manager: EntityManager): Promise<SourceEntity | null> {
+    if (Object.keys(patch).length) await manager.getRepository(SourceEntity).update({ id }, patch);
+    return this.findById(id, manager);
+  }
+
+  /** Deletes the source and (by cascade) its keys; its stored events stay. */
+  async delete(id: string, manager: EntityManager): Promise<boolean> {
+    const res = await manager.getRepository(SourceEntity).delete({ id });
+    return (res.affected ?? 0) > 0;
+  }
+
+  async missingIds(ids: string[], manager: EntityManager = this.db.manager): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows: { id: string }[] = await manager.query('SELECT id FROM sources WHERE id = ANY($1::uuid[])', [ids]);
+    const found = new Set(rows.map((r) => r.id));
+    return ids.filter((id) => !found.has(id));
   }
 }

@@ -1,41 +1,88 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, NotFoundException } from '@nestjs/common';
+import { Actor } from '../audit/actor';
+import { AuditRepository } from '../audit/audit.repository';
+import { KeyInvalidationService } from '../auth/key-invalidation.service';
 import { ApiKeysRepository } from './api-keys.repository';
-import { generateKey } from './key-format';
-import { CreatedSourceDto, SourceDto } from './sources.dto';
-import { SourcesRepository } from './sources.repository';
+import { keySummary } from './key-view';
+import { KeysService } from './keys.service';
+import { SourceEntity } from './source.entity';
+import { CreatedSourceDto, SourceDto, UpdateSourceDto } from './sources.dto';
+import { SourcePatch, SourcesRepository } from './sources.repository';
+
+const LIMIT_FIELDS = ['rateLimitRps', 'rateLimitEps', 'dailyEventQuota'] as const;
 
 @Injectable()
 export class SourcesService {
   constructor(
     private readonly sources: SourcesRepository,
     private readonly keys: ApiKeysRepository,
+    private readonly keysService: KeysService,
+    private readonly audit: AuditRepository,
+    private readonly invalidation: KeyInvalidationService,
   ) {}
 
   /** Creates a source and its first write key together; the key is returned only here. */
-  createSource(name: string): Promise<CreatedSourceDto> {
-    return this.sources.transaction(async (manager) => {
-      const source = await this.sources.create(name.trim(), manager);
-      const key = generateKey('write');
-      await this.keys.create({ keyId: key.keyId, kind: 'write', sourceId: source.id, hash: key.hash, name: 'default' }, manager);
+  createSource(name: string, actor: Actor): Promise<CreatedSourceDto> {
+    return this.sources.transaction(async (m) => {
+      const source = await this.sources.create(name.trim(), m);
+      const key = await this.keysService.insertKey({ kind: 'write', sourceId: source.id, name: 'default' }, null, m);
+      await this.audit.append({ ...actor, action: 'source.create', targetType: 'source', targetId: source.id, change: { name: source.name, writeKeyId: key.keyId } }, m);
       return { id: source.id, name: source.name, writeKey: key.key, createdAt: source.createdAt };
     });
   }
 
   async listSources(): Promise<SourceDto[]> {
-    const sources = await this.sources.list();
-    return Promise.all(
-      sources.map(async (s) => ({
-        id: s.id,
-        name: s.name,
-        createdAt: s.createdAt,
-        writeKeys: (await this.keys.listForSource(s.id)).map((k) => ({
-          keyId: k.keyId,
-          prefix: `sk_${k.kind}_${k.keyId}_`,
-          createdAt: k.createdAt,
-          lastUsedAt: k.lastUsedAt,
-          revokedAt: k.revokedAt,
-        })),
-      })),
-    );
+    return Promise.all((await this.sources.list()).map((s) => this.view(s)));
+  }
+
+  async getSource(id: string): Promise<SourceDto> {
+    const s = await this.sources.findById(id);
+    if (!s) throw new NotFoundException(`No source with id ${id}.`);
+    return this.view(s);
+  }
+
+  async updateSource(id: string, dto: UpdateSourceDto, actor: Actor): Promise<SourceDto> {
+    const updated = await this.sources.transaction(async (m) => {
+      const before = await this.sources.findById(id, m);
+      if (!before) throw new NotFoundException(`No source with id ${id}.`);
+      const patch: SourcePatch = {};
+      const change: Record<string, { from: unknown; to: unknown }> = {};
+      if (dto.name !== undefined && dto.name.trim() !== before.name) {
+        patch.name = dto.name.trim();
+        change.name = { from: before.name, to: patch.name };
+      }
+      for (const f of LIMIT_FIELDS) {
+        if (dto[f] !== undefined && dto[f] !== before[f]) {
+          patch[f] = dto[f];
+          change[f] = { from: before[f], to: dto[f] };
+        }
+      }
+      const after = (await this.sources.update(id, patch, m))!;
+      if (Object.keys(change).length) await this.audit.append({ ...actor, action: 'source.update', targetType: 'source', targetId: id, change }, m);
+      return after;
+    });
+    // Limits travel with cached keys: drop the caches so the new limits apply at once.
+    await this.invalidation.publish();
+    return this.view(updated);
+  }
+
+  async deleteSource(id: string, actor: Actor): Promise<void> {
+    await this.sources.transaction(async (m) => {
+      const before = await this.sources.findById(id, m);
+      if (!before || !(await this.sources.delete(id, m))) throw new NotFoundException(`No source with id ${id}.`);
+      await this.audit.append({ ...actor, action: 'source.delete', targetType: 'source', targetId: id, change: { name: before.name } }, m);
+    });
+    await this.invalidation.publish();
+  }
+
+  private async view(s: SourceEntity): Promise<SourceDto> {
+    return {
+      id: s.id,
+      name: s.name,
+      createdAt: s.createdAt,
+      updatedAt: s.updatedAt,
+      limits: { rateLimitRps: s.rateLimitRps, rateLimitEps: s.rateLimitEps, dailyEventQuota: s.dailyEventQuota },
+      writeKeys: (await this.keys.listForSource(s.id)).map(keySummary),
+    };
   }
 }

@@ -8,7 +8,7 @@ describe('admin API: sources and write keys', () => {
   });
   afterAll(() => t.close());
 
-  const auth = (req: ReturnType<TestApp['http']['get']>) => req.set('Authorization', `Bearer ${ADMIN_TOKEN}`);
+  const auth = (req: ReturnType<TestApp['http']['get']>) => req.set('Authorization', `Bearer ${t.adminKey}`);
 
   it('creates a source, shows its key once and stores only a hash', async () => {
     const res = await auth(t.http.post('/v1/admin/sources')).send({ name: 'web' });
@@ -26,10 +26,21 @@ describe('admin API: sources and write keys', () => {
     expect(JSON.stringify(list.body)).not.toContain(res.body.writeKey);
   });
 
-  it('refuses missing or wrong admin tokens with 401', async () => {
+  it('refuses missing or wrong credentials with 401', async () => {
     expect((await t.http.get('/v1/admin/sources')).status).toBe(401);
     expect((await t.http.get('/v1/admin/sources').set('Authorization', 'Bearer wrong')).status).toBe(401);
     expect((await t.http.get('/v1/admin/sources').set('Authorization', `Basic ${ADMIN_TOKEN}`)).status).toBe(401);
+  });
+
+  it('lets ADMIN_TOKEN bootstrap admin keys and nothing else', async () => {
+    const boot = (req: ReturnType<TestApp['http']['get']>) => req.set('Authorization', `Bearer ${ADMIN_TOKEN}`);
+    expect((await boot(t.http.get('/v1/admin/sources'))).status).toBe(403);
+    expect((await boot(t.http.post('/v1/admin/sources')).send({ name: 'x' })).status).toBe(403);
+    expect((await boot(t.http.post('/v1/admin/keys')).send({ kind: 'read' })).status).toBe(403);
+    const created = await boot(t.http.post('/v1/admin/keys')).send({ kind: 'admin', name: 'first' });
+    expect(created.status).toBe(201);
+    expect(created.body.key).toMatch(/^sk_admin_/);
+    expect((await t.http.get('/v1/admin/sources').set('Authorization', `Bearer ${created.body.key}`)).status).toBe(200);
   });
 
   it('validates the source name with 400 and a message', async () => {

@@ -15,7 +15,7 @@ describe('ingestion API (in-process, real PostgreSQL and Redis)', () => {
 
   beforeAll(async () => {
     t = await startApp();
-    source = await createSource(t.http);
+    source = await createSource(t);
   });
   afterAll(() => t.close());
 
@@ -39,7 +39,7 @@ describe('ingestion API (in-process, real PostgreSQL and Redis)', () => {
     ];
 
     it.each(calls)('%s stores the event with its type', async (path, body) => {
-      const src = await createSource(t.http);
+      const src = await createSource(t);
       const messageId = `m-${path}`;
       const res = await post(path, { userId: 'u1', messageId, ...body }, src.writeKey);
       expect(res.status).toBe(200);
@@ -51,7 +51,7 @@ describe('ingestion API (in-process, real PostgreSQL and Redis)', () => {
     });
 
     it.each(['/v1/batch', '/v1/b', '/v1/import'])('%s stores every valid event', async (path) => {
-      const src = await createSource(t.http);
+      const src = await createSource(t);
       const res = await post(path, {
         batch: [
           { type: 'track', userId: 'u', event: 'A', messageId: 'b1' },
@@ -66,7 +66,7 @@ describe('ingestion API (in-process, real PostgreSQL and Redis)', () => {
 
   describe('authentication', () => {
     it('accepts the key as Basic user, X-Write-Key header, or body writeKey (never stored)', async () => {
-      const src = await createSource(t.http);
+      const src = await createSource(t);
       expect((await t.http.post('/v1/track').set('Authorization', basic(src.writeKey)).send({ userId: 'a', event: 'e', messageId: 'k1' })).status).toBe(200);
       expect((await t.http.post('/v1/track').set('X-Write-Key', src.writeKey).send({ userId: 'a', event: 'e', messageId: 'k2' })).status).toBe(200);
       expect((await t.http.post('/v1/track').send({ userId: 'a', event: 'e', messageId: 'k3', writeKey: src.writeKey })).status).toBe(200);
@@ -118,7 +118,7 @@ describe('ingestion API (in-process, real PostgreSQL and Redis)', () => {
     });
 
     it('rejects invalid events of a batch one by one and accepts the rest', async () => {
-      const src = await createSource(t.http);
+      const src = await createSource(t);
       const big = 'x'.repeat(40_000);
       const res = await post('/v1/batch', {
         batch: [
@@ -159,7 +159,7 @@ describe('ingestion API (in-process, real PostgreSQL and Redis)', () => {
     });
 
     it('accepts gzip bodies, refuses corrupt gzip (400) and unknown encodings (415)', async () => {
-      const src = await createSource(t.http);
+      const src = await createSource(t);
       const body = gzipSync(JSON.stringify({ batch: [{ type: 'track', userId: 'z', event: 'zipped', messageId: 'gz-1' }] }));
       const ok = await t.http.post('/v1/batch').set('Authorization', basic(src.writeKey)).set('Content-Type', 'application/json').set('Content-Encoding', 'gzip').serialize(raw).send(body);
       expect(ok.status).toBe(200);
@@ -181,7 +181,7 @@ describe('ingestion API (in-process, real PostgreSQL and Redis)', () => {
 
   describe('processing', () => {
     it('stores a repeated (source, messageId) once, within a batch and across requests', async () => {
-      const src = await createSource(t.http);
+      const src = await createSource(t);
       const ev = { type: 'track', userId: 'u', event: 'dup', messageId: 'same-id' };
       expect((await post('/v1/batch', { batch: [ev, { ...ev, timestamp: '2020-01-01T00:00:00Z' }] }, src.writeKey)).status).toBe(200);
       expect((await post('/v1/track', { ...ev, timestamp: '2024-06-01T00:00:00Z' }, src.writeKey)).status).toBe(200);
@@ -191,7 +191,7 @@ describe('ingestion API (in-process, real PostgreSQL and Redis)', () => {
     });
 
     it('generates a messageId when absent, corrects clock skew and fills context.ip', async () => {
-      const src = await createSource(t.http);
+      const src = await createSource(t);
       // The client clock is 1 hour behind: it says it sent the event 10 s after it happened.
       const res = await post('/v1/batch', {
         sentAt: '2020-01-01T01:00:10.000Z',
@@ -211,7 +211,7 @@ describe('ingestion API (in-process, real PostgreSQL and Redis)', () => {
     });
 
     it('dead-letters an event PostgreSQL refuses and stores the rest of its job', async () => {
-      const src = await createSource(t.http);
+      const src = await createSource(t);
       const res = await post('/v1/batch', {
         batch: [
           { type: 'track', userId: 'u', event: 'fine-1', messageId: 'fine-1' },
@@ -285,7 +285,7 @@ describe('ingestion API (in-process, real PostgreSQL and Redis)', () => {
       for (const p of ['/v1/track', '/v1/identify', '/v1/page', '/v1/screen', '/v1/group', '/v1/alias', '/v1/batch', '/v1/admin/sources', '/health/ready']) {
         expect(doc.paths).toHaveProperty([p]);
       }
-      expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['admin', 'writeKey', 'writeKeyHeader']);
+      expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['adminToken', 'apiKey', 'writeKey', 'writeKeyHeader']);
       expect(doc.paths['/v1/track'].post.requestBody.content['application/json'].schema.$ref).toMatch(/TrackDto/);
       expect((await t.http.get('/docs')).status).toBe(200);
     });

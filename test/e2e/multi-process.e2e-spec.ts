@@ -76,9 +76,17 @@ function makePlan(tag: string): Plan {
 }
 
 async function createSource(api: RoleProcess): Promise<{ id: string; writeKey: string }> {
-  const res = await fetch(`${api.url}/v1/admin/sources`, {
+  // The bootstrap token creates an admin key; the admin key creates the source.
+  const admin = await fetch(`${api.url}/v1/admin/keys`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ kind: 'admin', name: 'multi-process' }),
+  });
+  expect(admin.status).toBe(201);
+  const { key } = (await admin.json()) as { key: string };
+  const res = await fetch(`${api.url}/v1/admin/sources`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
     body: JSON.stringify({ name: uniqueName('mp') }),
   });
   expect(res.status).toBe(201);

@@ -13,7 +13,7 @@ describe('Redis outage', () => {
     redis = new PrivateRedis(await freePort());
     await redis.start();
     t = await startApp({ REDIS_URL: redis.url, ENQUEUE_TIMEOUT_MS: '500' });
-    source = await createSource(t.http);
+    source = await createSource(t);
   });
   afterAll(async () => {
     await redis.start();
@@ -52,7 +52,7 @@ describe('Redis unreachable from the start', () => {
       const ready = await t.http.get('/health/ready');
       expect(ready.status).toBe(503);
       expect(ready.body.details.redis.status).toBe('down');
-      const src = await createSource(t.http);
+      const src = await createSource(t);
       const res = await track(t, src.writeKey, 'x');
       expect(res.status).toBe(503);
       expect(res.headers['retry-after']).toBe('1');

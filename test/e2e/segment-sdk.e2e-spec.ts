@@ -14,7 +14,7 @@ describe('@segment/analytics-node against Sluice', () => {
   afterAll(() => t.close());
 
   it('stores every call type exactly once with every field intact', async () => {
-    const source = await createSource(t.http);
+    const source = await createSource(t);
     const analytics = new Analytics({ writeKey: source.writeKey, host: baseUrl, flushAt: 3, maxRetries: 3 });
     const errors: unknown[] = [];
     analytics.on('error', (e) => errors.push(e));

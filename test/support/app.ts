@@ -2,6 +2,8 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'pg';
 import request from 'supertest';
 import { createApp, drainAndClose } from '../../src/app/bootstrap';
+import { CLI_ACTOR } from '../../src/audit/actor';
+import { KeysService } from '../../src/sources/keys.service';
 import { AppConfig, loadConfig } from '../../src/config';
 import { REDIS_URL, testDatabaseUrl, uniqueName } from './env';
 import { deleteRedisPrefix } from './redis';
@@ -11,6 +13,8 @@ export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export interface TestApp {
   app: NestFastifyApplication;
   config: AppConfig;
+  /** An admin key (sk_admin_…) created for this app. */
+  adminKey: string;
   http: ReturnType<typeof request>;
   close(): Promise<void>;
 }
@@ -30,9 +34,11 @@ export async function startApp(overrides: Record<string, string> = {}): Promise<
     ...overrides,
   });
   const app = await createApp(config, process.env.SLUICE_TEST_LOGS ? undefined : silentLogger);
+  const adminKey = (await app.get(KeysService).createKey({ kind: 'admin', name: 'tests' }, CLI_ACTOR)).key;
   return {
     app,
     config,
+    adminKey,
     http: request(app.getHttpServer()),
     async close() {
       await drainAndClose(app, config);
@@ -41,8 +47,8 @@ export async function startApp(overrides: Record<string, string> = {}): Promise<
   };
 }
 
-export async function createSource(http: TestApp['http'], name = uniqueName('src')): Promise<{ id: string; writeKey: string }> {
-  const res = await http.post('/v1/admin/sources').set('Authorization', `Bearer ${ADMIN_TOKEN}`).send({ name });
+export async function createSource(t: TestApp, name = uniqueName('src')): Promise<{ id: string; writeKey: string }> {
+  const res = await t.http.post('/v1/admin/sources').set('Authorization', `Bearer ${t.adminKey}`).send({ name });
   if (res.status !== 201) throw new Error(`create source: ${res.status} ${res.text}`);
   return res.body;
 }

@@ -1,0 +1,54 @@
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { AppConfig } from '../config';
+import { RedisConnections } from '../queue/redis-connections';
+
+/**
+ * Tells every api replica to drop its cached credentials (a key revoked or rotated, a source
+ * deleted or its limits changed), over Redis pub/sub. If a message is lost, the cache TTL
+ * (KEY_CACHE_TTL_MS, at most 5 s) still bounds how long a stale answer lives.
+ */
+@Injectable()
+export class KeyInvalidationService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(KeyInvalidationService.name);
+  private readonly channel: string;
+  private publisher?: Redis;
+  private subscriber?: Redis;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(
+    private readonly redis: RedisConnections,
+    private readonly config: AppConfig,
+  ) {
+    this.channel = `${config.redis.prefix}:auth:invalidate`;
+  }
+
+  onModuleInit(): void {
+    if (!this.config.servesApi) return;
+    this.subscriber = this.redis.create(this.config.redis.url, 'subscriber');
+    this.subscriber.on('message', () => this.listeners.forEach((l) => l()));
+    // Re-subscribing after a reconnect is ioredis' job (autoResubscribe); a reconnect may
+    // have missed messages, so caches are dropped then too.
+    this.subscriber.on('ready', () => this.listeners.forEach((l) => l()));
+    this.subscriber.subscribe(this.channel).catch((err: Error) => this.logger.warn(`cannot subscribe to key invalidations: ${err.message}`));
+  }
+
+  onInvalidate(listener: () => void): void {
+    this.listeners.add(listener);
+  }
+
+  /** Best effort: a failure is logged, and the TTL bounds the delay. */
+  async publish(): Promise<void> {
+    this.listeners.forEach((l) => l());
+    try {
+      this.publisher ??= this.redis.create(this.config.redis.url, 'plain');
+      await this.publisher.publish(this.channel, String(Date.now()));
+    } catch (err) {
+      this.logger.warn(`key invalidation not published (replicas catch up within ${this.config.keyCacheTtlMs} ms): ${(err as Error).message}`);
+    }
+  }
+
+  onApplicationShutdown(): void {
+    this.listeners.clear();
+  }
+}

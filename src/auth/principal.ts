@@ -1,0 +1,28 @@
+import type { KeyKind } from '../sources/api-key.entity';
+
+export interface SourceLimits {
+  rps: number | null;
+  eps: number | null;
+  dailyQuota: number | null;
+}
+
+/** Who is calling: a verified key, the bootstrap ADMIN_TOKEN, or the operator CLI. */
+export type Principal =
+  | { type: 'key'; id: string; keyId: string; kind: KeyKind; sourceId: string | null; sourceIds: string[] | null; limits: SourceLimits }
+  | { type: 'admin_token' }
+  | { type: 'cli' };
+
+export type KeyPrincipal = Extract<Principal, { type: 'key' }>;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+/** May this principal read this source's data? */
+export function canReadSource(p: Principal, sourceId: string): boolean {
+  if (p.type !== 'key') return p.type === 'cli';
+  if (p.kind === 'admin') return true;
+  return p.kind === 'read' && (p.sourceIds === null || p.sourceIds.includes(sourceId));
+}

@@ -1,0 +1,107 @@
+// Operator CLI: `npm run cli -- <verb> [options]` (in the image: `node dist/cli.js <verb>`).
+// Works on the database directly, without the HTTP API: for bootstrapping a cluster and for
+// recovering when no admin key is left. Every change is audited with actor "cli".
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { parseArgs } from 'node:util';
+import { CLI_ACTOR } from './audit/actor';
+import { CoreModule } from './app/core.module';
+import { describeStartupError } from './common/startup-errors';
+import { AppConfig, loadConfig } from './config';
+import type { KeyKind } from './sources/api-key.entity';
+import { KeysService } from './sources/keys.service';
+import { SourcesModule } from './sources/sources.module';
+import { SourcesService } from './sources/sources.service';
+
+const USAGE = `Usage: npm run cli -- <verb> [options]
+
+  keys:create --kind admin|read|write [--source <id>] [--sources <id,id>] [--name <name>]
+  keys:list   [--kind <kind>] [--source <id>] [--all]
+  keys:revoke <key id>
+  keys:rotate <key id> [--overlap <seconds>]      (default overlap 3600)
+  sources:create <name>
+  sources:list
+  sources:delete <source id>
+
+Output is JSON. Connection settings come from the environment (DATABASE_URL, REDIS_URL, ...).`;
+
+class UsageError extends Error {}
+
+function need(value: string | undefined, what: string): string {
+  if (!value) throw new UsageError(`missing ${what}`);
+  return value;
+}
+
+export async function runCli(argv: string[], config: AppConfig): Promise<unknown> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      kind: { type: 'string' },
+      source: { type: 'string' },
+      sources: { type: 'string' },
+      name: { type: 'string' },
+      overlap: { type: 'string' },
+      all: { type: 'boolean' },
+    },
+  });
+  const [verb, arg] = positionals;
+  if (!verb) throw new UsageError('missing verb');
+
+  @Module({ imports: [CoreModule.forRoot(config), SourcesModule] })
+  class CliModule {}
+  const app = await NestFactory.createApplicationContext(CliModule, { logger: ['error'], abortOnError: false });
+  try {
+    const keys = app.get(KeysService);
+    const sources = app.get(SourcesService);
+    switch (verb) {
+      case 'keys:create': {
+        const kind = need(values.kind, '--kind') as KeyKind;
+        if (!['admin', 'read', 'write'].includes(kind)) throw new UsageError('--kind must be admin, read or write');
+        return await keys.createKey({ kind, sourceId: values.source, sourceIds: values.sources?.split(',').map((s) => s.trim()).filter(Boolean), name: values.name }, CLI_ACTOR);
+      }
+      case 'keys:list':
+        return await keys.listKeys({ kind: values.kind as KeyKind | undefined, sourceId: values.source, includeRevoked: values.all ?? false });
+      case 'keys:revoke':
+        return await keys.revokeKey(need(arg, '<key id>'), CLI_ACTOR);
+      case 'keys:rotate': {
+        const overlap = values.overlap === undefined ? undefined : Number(values.overlap);
+        if (overlap !== undefined && !(Number.isInteger(overlap) && overlap >= 0)) throw new UsageError('--overlap must be a whole number of seconds');
+        return await keys.rotateKey(need(arg, '<key id>'), overlap, CLI_ACTOR);
+      }
+      case 'sources:create':
+        return await sources.createSource(need(arg, '<name>'), CLI_ACTOR);
+      case 'sources:list':
+        return await sources.listSources();
+      case 'sources:delete':
+        await sources.deleteSource(need(arg, '<source id>'), CLI_ACTOR);
+        return { deleted: arg };
+      default:
+        throw new UsageError(`unknown verb "${verb}"`);
+    }
+  } finally {
+    await app.close();
+  }
+}
+
+async function main(): Promise<void> {
+  let config: AppConfig | undefined;
+  try {
+    // The CLI is neither api nor worker: no subscriptions, no consumers.
+    config = loadConfig({ ROLE: 'worker' });
+    const result = await runCli(process.argv.slice(2), config);
+    console.log(JSON.stringify(result, null, 2));
+    process.exit(0);
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`${(err as Error).message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    const status = (err as { getStatus?: () => number }).getStatus?.();
+    console.error(status ? (err as Error).message : describeStartupError(err, { database: config?.database.url, redis: config?.redis.url }));
+    process.exit(1);
+  }
+}
+
+if (require.main === module) void main();
