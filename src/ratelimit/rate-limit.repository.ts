@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { AppConfig } from '../config';
 import { RedisConnections } from '../queue/redis-connections';
@@ -54,7 +54,7 @@ return {v, redis.call('PTTL', KEYS[1])}
  * window boundary; that is the price of one round trip per request.
  */
 @Injectable()
-export class RateLimitRepository {
+export class RateLimitRepository implements OnModuleInit {
   private client?: Redis;
   private readonly prefix: string;
 
@@ -65,15 +65,32 @@ export class RateLimitRepository {
     this.prefix = `${config.redis.prefix}:rl`;
   }
 
-  private get conn(): Redis {
-    if (!this.client) {
-      this.client = this.redis.create(this.config.redis.url, 'plain');
-      this.client.defineCommand('sluiceCheckAndCount', { numberOfKeys: 3, lua: CHECK_AND_COUNT });
-      this.client.defineCommand('sluiceHit', { numberOfKeys: 1, lua: HIT });
+  onModuleInit(): void {
+    this.client = this.redis.create(this.config.redis.url, 'plain');
+    this.client.defineCommand('sluiceCheckAndCount', { numberOfKeys: 3, lua: CHECK_AND_COUNT });
+    this.client.defineCommand('sluiceHit', { numberOfKeys: 1, lua: HIT });
+  }
+
+  /**
+   * The connection, once ready. While it is first connecting, callers wait (briefly); once it
+   * has been lost they are refused at once rather than queued behind a dead connection.
+   */
+  private async conn(): Promise<Redis> {
+    const c = this.client!;
+    if (c.status === 'ready') return c;
+    if (c.status === 'connecting' || c.status === 'connect' || c.status === 'wait') {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          new Promise((resolve) => c.once('ready', resolve)),
+          new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('Redis not ready')), this.config.batching.enqueueTimeoutMs))),
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
+      return c;
     }
-    // Never queue behind a dead connection: callers decide at once what an outage means.
-    if (this.client.status !== 'ready') throw new Error(`Redis connection is ${this.client.status}`);
-    return this.client;
+    throw new Error(`Redis connection is ${c.status}`);
   }
 
   async checkAndCount(sourceId: string, limits: { rps: number; eps: number; daily: number }, events: number, now = Date.now()): Promise<LimitCheck> {
@@ -81,7 +98,7 @@ export class RateLimitRepository {
     const day = Math.floor(now / 86_400_000);
     const nextSecond = (second + 1) * 1000 - now;
     const nextDay = (day + 1) * 86_400_000 - now;
-    const [index, current] = (await (this.conn as any).sluiceCheckAndCount(
+    const [index, current] = (await ((await this.conn()) as any).sluiceCheckAndCount(
       `${this.prefix}:{${sourceId}}:r:${second}`,
       `${this.prefix}:{${sourceId}}:e:${second}`,
       `${this.prefix}:{${sourceId}}:d:${day}`,
@@ -100,7 +117,7 @@ export class RateLimitRepository {
 
   /** One hit in a window of `ttlMs`; returns the count so far and the window's remaining ms. */
   async hit(key: string, ttlMs: number): Promise<{ hits: number; ttlMs: number }> {
-    const [hits, ttl] = (await (this.conn as any).sluiceHit(`${this.prefix}:t:${key}`, ttlMs)) as [number, number];
+    const [hits, ttl] = (await ((await this.conn()) as any).sluiceHit(`${this.prefix}:t:${key}`, ttlMs)) as [number, number];
     return { hits, ttlMs: Math.max(0, ttl) };
   }
 }

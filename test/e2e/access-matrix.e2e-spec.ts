@@ -1,0 +1,109 @@
+import { CLI_ACTOR } from '../../src/audit/actor';
+import { KeysService } from '../../src/sources/keys.service';
+import { createSource, startApp, TestApp } from '../support/app';
+
+/**
+ * Every route x every kind of credential -> the expected status. 401: no credential or one that
+ * is not (or no longer) valid; 403: valid but not allowed on this route or source.
+ */
+type Cred = 'none' | 'wrong' | 'revoked' | 'write' | 'readOther' | 'readThis' | 'admin';
+const CREDS: Cred[] = ['none', 'wrong', 'revoked', 'write', 'readOther', 'readThis', 'admin'];
+
+interface Route {
+  method: 'get' | 'post' | 'patch' | 'delete';
+  path: string | (() => Promise<string> | string);
+  body?: object | (() => Promise<object>);
+  ingest?: boolean;
+  expect: Partial<Record<Cred, number>> & { ok: number };
+}
+
+describe('access matrix', () => {
+  let t: TestApp;
+  let keys: KeysService;
+  let sourceA: { id: string; writeKey: string };
+  let sourceB: { id: string; writeKey: string };
+  const cred: Partial<Record<Cred, string>> = {};
+
+  beforeAll(async () => {
+    t = await startApp({ API_RATE_LIMIT_RPS: '0' });
+    keys = t.app.get(KeysService);
+    sourceA = await createSource(t);
+    sourceB = await createSource(t);
+    cred.wrong = 'sk_admin_AAAAAAAA_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB';
+    const revoked = await keys.createKey({ kind: 'read', sourceIds: [sourceA.id] }, CLI_ACTOR);
+    await keys.revokeKey(revoked.id, CLI_ACTOR);
+    cred.revoked = revoked.key;
+    cred.write = sourceA.writeKey;
+    cred.readOther = (await keys.createKey({ kind: 'read', sourceIds: [sourceB.id] }, CLI_ACTOR)).key;
+    cred.readThis = (await keys.createKey({ kind: 'read', sourceIds: [sourceA.id] }, CLI_ACTOR)).key;
+    cred.admin = t.adminKey;
+  });
+  afterAll(() => t.close());
+
+  const freshSource = async () => (await createSource(t)).id;
+  const freshKey = async () => (await keys.createKey({ kind: 'read' }, CLI_ACTOR)).id;
+
+  const ingest = (path: string, body: object): Route => ({
+    method: 'post',
+    path,
+    body,
+    ingest: true,
+    expect: { ok: 200, write: 200, readOther: 403, readThis: 403, admin: 403 },
+  });
+  const admin = (method: Route['method'], path: Route['path'], ok: number, body?: Route['body']): Route => ({
+    method,
+    path,
+    body,
+    expect: { ok, write: 403, readOther: 403, readThis: 403, admin: ok },
+  });
+  const publicRoute = (path: string): Route => ({
+    method: 'get',
+    path,
+    expect: { ok: 200, none: 200, wrong: 200, revoked: 200, write: 200, readOther: 200, readThis: 200, admin: 200 },
+  });
+  const track = { userId: 'u', event: 'matrix' };
+  const routes: Route[] = [
+    ...['/v1/track', '/v1/t'].map((p) => ingest(p, track)),
+    ...['/v1/identify', '/v1/i', '/v1/page', '/v1/p', '/v1/screen', '/v1/s'].map((p) => ingest(p, { userId: 'u' })),
+    ...['/v1/group', '/v1/g'].map((p) => ingest(p, { userId: 'u', groupId: 'g' })),
+    ...['/v1/alias', '/v1/a'].map((p) => ingest(p, { userId: 'u', previousId: 'p' })),
+    ...['/v1/batch', '/v1/b', '/v1/import'].map((p) => ingest(p, { batch: [{ type: 'track', ...track }] })),
+    { method: 'get', path: () => `/v1/sources/${sourceA.id}/events`, expect: { ok: 200, write: 403, readOther: 403, readThis: 200, admin: 200 } },
+    admin('post', '/v1/admin/sources', 201, { name: 'matrix' }),
+    admin('get', '/v1/admin/sources', 200),
+    admin('get', () => `/v1/admin/sources/${sourceA.id}`, 200),
+    admin('patch', async () => `/v1/admin/sources/${await freshSource()}`, 200, { name: 'renamed' }),
+    admin('delete', async () => `/v1/admin/sources/${await freshSource()}`, 204),
+    admin('post', '/v1/admin/keys', 201, { kind: 'read' }),
+    admin('get', '/v1/admin/keys', 200),
+    admin('get', async () => `/v1/admin/keys/${await freshKey()}`, 200),
+    admin('post', async () => `/v1/admin/keys/${await freshKey()}/revoke`, 200),
+    admin('post', async () => `/v1/admin/keys/${await freshKey()}/rotate`, 201, { overlapSeconds: 60 }),
+    admin('get', '/v1/admin/audit', 200),
+    publicRoute('/health/live'),
+    publicRoute('/health/ready'),
+    publicRoute('/metrics'),
+    publicRoute('/docs-json'),
+  ];
+  const cases = routes.flatMap((r) => CREDS.map((c) => [c, r] as const));
+
+  it('covers every route and credential', () => {
+    expect(cases.length).toBe(routes.length * CREDS.length);
+  });
+
+  it.each(cases.map(([c, r]) => [`${r.method.toUpperCase()} ${typeof r.path === 'string' ? r.path : '(fresh target)'} as ${c}`, c, r] as const))(
+    '%s',
+    async (_name, c, r) => {
+      const expected = r.expect[c] ?? (c === 'none' || c === 'wrong' || c === 'revoked' ? 401 : r.expect.ok);
+      let req = t.http[r.method](typeof r.path === 'function' ? await r.path() : r.path);
+      const secret = cred[c];
+      if (secret) req = req.set('Authorization', r.ingest ? `Basic ${Buffer.from(`${secret}:`).toString('base64')}` : `Bearer ${secret}`);
+      const res = r.body ? await req.send(typeof r.body === 'function' ? await r.body() : r.body) : await req;
+      expect({ status: res.status, body: res.status === expected ? undefined : res.body }).toEqual({ status: expected, body: undefined });
+      if (res.status >= 400) {
+        expect(res.body.message).toEqual(expect.any(String));
+        if (secret) expect(JSON.stringify(res.body)).not.toContain(secret.slice(18));
+      }
+    },
+  );
+});

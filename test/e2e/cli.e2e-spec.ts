@@ -1,0 +1,62 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { REDIS_URL, testDatabaseUrl, uniqueName } from '../support/env';
+import { withDb } from '../support/app';
+import { deleteRedisPrefix } from '../support/redis';
+
+/** `npm run cli -- <verb>` as an operator runs it: the built dist/cli.js, no HTTP API. */
+describe('operator CLI', () => {
+  const prefix = uniqueName('cli');
+  afterAll(() => deleteRedisPrefix(prefix));
+
+  const cli = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [join(__dirname, '..', '..', 'dist', 'cli.js'), ...args], {
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: testDatabaseUrl(), REDIS_URL, QUEUE_PREFIX: prefix, NODE_ENV: 'production' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    return { code: r.status, out: r.stdout, err: r.stderr, json: () => JSON.parse(r.stdout) };
+  };
+
+  it('creates, lists, rotates and revokes keys and manages sources, all audited as cli', () => {
+    const admin = cli('keys:create', '--kind', 'admin', '--name', 'ops');
+    expect(admin.code).toBe(0);
+    expect(admin.json()).toMatchObject({ kind: 'admin', name: 'ops', key: expect.stringMatching(/^sk_admin_/) });
+
+    const source = cli('sources:create', 'from-cli');
+    expect(source.code).toBe(0);
+    const { id: sourceId, writeKey } = source.json();
+    expect(writeKey).toMatch(/^sk_write_/);
+    expect(cli('sources:list').json().some((s: { id: string }) => s.id === sourceId)).toBe(true);
+
+    const reader = cli('keys:create', '--kind', 'read', '--sources', sourceId).json();
+    expect(reader.sourceIds).toEqual([sourceId]);
+    const listed = cli('keys:list', '--kind', 'read', '--source', sourceId).json();
+    expect(listed.map((k: { id: string }) => k.id)).toEqual([reader.id]);
+    expect(JSON.stringify(listed)).not.toContain(reader.key);
+
+    const rotated = cli('keys:rotate', reader.id, '--overlap', '60');
+    expect(rotated.code).toBe(0);
+    expect(rotated.json()).toMatchObject({ rotatedFrom: reader.id, kind: 'read' });
+    const revoked = cli('keys:revoke', reader.id);
+    expect(revoked.json().revokedAt).not.toBeNull();
+    expect(cli('sources:delete', sourceId).json()).toEqual({ deleted: sourceId });
+
+    return withDb(async (db) => {
+      const rows = (await db.query("SELECT action FROM audit_log WHERE actor_type = 'cli' AND target_id IN ($1, $2) ORDER BY id", [sourceId, reader.id])).rows;
+      expect(rows.map((r: { action: string }) => r.action)).toEqual(['source.create', 'key.create', 'key.rotate', 'key.revoke', 'source.delete']);
+    });
+  });
+
+  it('explains bad usage with exit code 2 and failures with exit code 1', () => {
+    const none = cli();
+    expect(none.code).toBe(2);
+    expect(none.err).toMatch(/Usage: npm run cli/);
+    expect(cli('keys:create').code).toBe(2);
+    expect(cli('keys:create', '--kind', 'root').code).toBe(2);
+    expect(cli('frobnicate').code).toBe(2);
+    const missing = cli('keys:revoke', '00000000-0000-4000-8000-000000000000');
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/No key with id/);
+  });
+});
