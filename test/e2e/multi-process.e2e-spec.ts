@@ -184,4 +184,47 @@ describe('api and worker as separate processes', () => {
       await stopRole(worker);
     }
   });
+
+  it.each(['SIGTERM', 'SIGKILL'] as const)('every event acknowledged by an api that gets %s mid-stream is stored', async (signal) => {
+    const api = await startRole('api', prefix);
+    const worker = await startRole('worker', prefix, fastRecovery);
+    try {
+      const source = await createSource(api);
+      const auth = `Basic ${Buffer.from(`${source.writeKey}:`).toString('base64')}`;
+      const acknowledged = new Set<string>();
+      let n = 0;
+      let stopped = false;
+      const sender = async () => {
+        while (!stopped) {
+          const ids = Array.from({ length: 20 }, () => `${signal}-${n++}`);
+          try {
+            const res = await fetch(`${api.url}/v1/batch`, {
+              method: 'POST',
+              headers: { Authorization: auth, 'Content-Type': 'application/json' },
+              body: JSON.stringify({ batch: ids.map((id, i) => event(id, i)) }),
+            });
+            if (res.status === 200) ids.forEach((id) => acknowledged.add(id));
+            else if (res.status !== 503) throw new Error(`unexpected ${res.status}`);
+          } catch (err) {
+            // fetch fails (connection refused or reset) once the api is gone: stop sending.
+            if (!/fetch failed/.test((err as Error).message)) throw err;
+            stopped = true;
+          }
+        }
+      };
+      const senders = Array.from({ length: 8 }, sender);
+      await waitFor(async () => acknowledged.size, (x) => x >= 2000, 30_000, 20);
+      const code = await stopRole(api, signal);
+      stopped = true;
+      await Promise.all(senders);
+      if (signal === 'SIGTERM') expect(code).toBe(0);
+      expect(acknowledged.size).toBeGreaterThanOrEqual(2000);
+      const final = await waitFor(() => stored(source.id), (s) => [...acknowledged].every((id) => s.ids.has(id)), 60_000, 250);
+      expect([...acknowledged].filter((id) => !final.ids.has(id))).toEqual([]);
+      expect(final.total).toBe(final.distinct);
+    } finally {
+      await stopRole(api);
+      await stopRole(worker);
+    }
+  });
 });
