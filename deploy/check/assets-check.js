@@ -158,7 +158,8 @@ function argocd() {
 
 function scripts() {
   const errors = [];
-  const files = ['deploy/check/run.sh', ...fs.readdirSync(path.join(REPO_ROOT, 'deploy/argocd')).filter((f) => f.endsWith('.sh')).map((f) => `deploy/argocd/${f}`)];
+  const shellIn = (dir) => (fs.existsSync(path.join(REPO_ROOT, dir)) ? fs.readdirSync(path.join(REPO_ROOT, dir)).filter((f) => f.endsWith('.sh')).map((f) => `${dir}/${f}`) : []);
+  const files = ['deploy/check/run.sh', ...shellIn('deploy/argocd'), ...shellIn('deploy/scripts')];
   for (const f of files) {
     const r = spawnSync('bash', ['-n', f], { cwd: REPO_ROOT, encoding: 'utf8' });
     if (r.status !== 0) errors.push(`${f}: ${r.stderr}`);

@@ -10,7 +10,8 @@ const yaml = require('js-yaml');
 const { binary, REPO_ROOT } = require('./lib/tools');
 const { validateSchema, typecheck } = require('./lib/k8s-validate');
 const contract = require('./lib/contract');
-const { report } = require('./lib/report');
+const { appEnvironment, refusal } = require('./lib/app-env');
+const { report, skip } = require('./lib/report');
 
 const CHART = path.join(REPO_ROOT, 'deploy/helm/sluice');
 const BAD_VALUES = path.join(__dirname, 'bad-values');
@@ -121,8 +122,10 @@ function policy(objects, setName) {
           if (!pr || !pr.httpGet) err(`${where}: ${probe} (httpGet ${p}) is required`);
           else if (pr.httpGet.path !== p || pr.httpGet.port !== 'http') err(`${where}: ${probe} must GET ${p} on port http`);
         }
-        const need = role === 'worker' ? ['DATABASE_URL', 'REDIS_URL'] : contract.secretEnv;
+        // ADMIN_TOKEN (bootstrap) is optional on the api (secrets.adminToken) and never on a worker.
+        const need = contract.secretEnv.filter((n) => !contract.apiOnlySecretEnv.includes(n));
         for (const n of need) if (!env[n]) err(`${where}: env ${n} missing`);
+        if (role === 'worker') for (const n of contract.apiOnlySecretEnv) if (env[n]) err(`${where}: a worker must not get ${n}`);
       }
     }
     if (obj.kind === 'Job') {
@@ -130,6 +133,7 @@ function policy(objects, setName) {
       if (JSON.stringify([...(c.command || []), ...(c.args || [])]) !== JSON.stringify(contract.migrateCommand)) err(`${owner}: must run ${contract.migrateCommand.join(' ')}`);
       const hook = (obj.metadata.annotations || {})['helm.sh/hook'] || '';
       if (!hook.split(',').includes('pre-install') || !hook.split(',').includes('pre-upgrade')) err(`${owner}: must be a pre-install,pre-upgrade hook`);
+      for (const n of contract.apiOnlySecretEnv) if ((c.env || []).some((e) => e.name === n)) err(`${owner}: must not get ${n}`);
     }
   }
 
@@ -229,12 +233,113 @@ function valuePaths(obj, prefix = '') {
   return out;
 }
 
+// ---------------------------------------------------------------------------------------------
+// The chart against the app's own validation (src/config/environment.ts): every variable the
+// app reads is in the contract, the chart's config carries every non-secret one, the schema is
+// at least as strict as the app, and every rendered value is one the app accepts.
+function appContract(values, rendered) {
+  const name = 'chart config vs the app (src/config/environment.ts): coverage, schema bounds, rendered values';
+  const app = appEnvironment();
+  if (!app) return skip(name, 'src/config/environment.ts not found');
+  const errors = [];
+  const schema = JSON.parse(fs.readFileSync(path.join(CHART, 'values.schema.json'), 'utf8')).properties.config.properties;
+  const known = [...contract.configEnv, ...contract.secretEnv];
+  for (const n of Object.keys(app.variables)) if (!known.includes(n)) errors.push(`${n} is read by the app but missing from deploy/check/lib/contract.js`);
+  for (const n of app.documented) if (!app.variables[n]) errors.push(`${n} is documented in VARIABLES but not validated by EnvironmentVariables`);
+  for (const n of known) if (!app.variables[n]) errors.push(`${n} is in the contract but the app does not read it`);
+  const carried = contract.configEnv.filter((n) => !contract.perDeploymentEnv.includes(n));
+  for (const n of carried) {
+    if (!(n in values.config)) errors.push(`values.yaml config does not carry ${n}`);
+    if (!schema[n]) errors.push(`values.schema.json config does not type ${n}`);
+  }
+  for (const [n, s] of Object.entries(schema)) {
+    const v = app.variables[n];
+    if (!v) continue;
+    if (v.kind === 'int') {
+      if (s.type !== 'integer') errors.push(`schema ${n}: the app wants an integer`);
+      if (v.min !== undefined && !(s.minimum >= v.min)) errors.push(`schema ${n}: minimum ${s.minimum} allows values below the app's ${v.min}`);
+      if (v.max !== undefined && !(s.maximum <= v.max)) errors.push(`schema ${n}: maximum ${s.maximum} allows values above the app's ${v.max}`);
+    } else if (v.kind === 'bool' && s.type !== 'boolean') errors.push(`schema ${n}: the app wants a boolean`);
+    else if (v.kind === 'enum' && Array.isArray(v.values)) {
+      const extra = (s.enum || []).filter((x) => !v.values.includes(x));
+      if (!s.enum || extra.length) errors.push(`schema ${n}: allows ${extra.join(', ') || 'anything'}, the app only ${v.values.join(', ')}`);
+    }
+    if (values.config[n] !== undefined) {
+      const why = refusal(v, values.config[n]);
+      if (why) errors.push(`values.yaml: ${why}`);
+    }
+  }
+  let checked = 0;
+  for (const { set, docs } of rendered) {
+    for (const cm of docs.filter((d) => d.kind === 'ConfigMap')) {
+      for (const [k, val] of Object.entries(cm.data || {})) {
+        const v = app.variables[k];
+        if (!v) continue;
+        checked++;
+        const why = refusal(v, val);
+        if (why) errors.push(`${set} ConfigMap/${cm.metadata.name}: ${why}`);
+      }
+    }
+  }
+  report(name, `${Object.keys(app.variables).length} app variables, ${carried.length} carried by the chart, ${checked} rendered values accepted`, errors);
+}
+
+// ---------------------------------------------------------------------------------------------
+// deploy/scripts/sluice-cli.sh builds its one-off pod from the api Deployment. Run it with -p
+// (print the manifest) against every rendered api Deployment, through a stand-in kubectl, and
+// hold the pod to the same rules: valid, hardened, no ADMIN_TOKEN, and selected by the egress
+// NetworkPolicy so it can reach PostgreSQL and Redis.
+function cliPods(rendered) {
+  const name = 'operator CLI pod (deploy/scripts/sluice-cli.sh -p) from every api Deployment';
+  const script = path.join(REPO_ROOT, 'deploy/scripts/sluice-cli.sh');
+  if (!fs.existsSync(script)) return skip(name, 'deploy/scripts/sluice-cli.sh not found');
+  if (spawnSync('sh', ['-c', 'command -v jq'], { encoding: 'utf8' }).status !== 0) return skip(name, 'jq not on PATH');
+  const tmp = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'sluice-cli-check-'));
+  const errors = [];
+  const pods = [];
+  try {
+    fs.writeFileSync(path.join(tmp, 'kubectl'), '#!/bin/sh\ncat "$FAKE_DEPLOYMENT"\n', { mode: 0o755 });
+    for (const { set, docs } of rendered) {
+      const api = docs.find((d) => d.kind === 'Deployment' && /-api$/.test(d.metadata.name));
+      if (!api) continue;
+      const file = path.join(tmp, 'deployment.json');
+      fs.writeFileSync(file, JSON.stringify(api));
+      const r = spawnSync('bash', [script, '-p', '-d', api.metadata.name, 'keys:list'], {
+        encoding: 'utf8',
+        env: { ...process.env, PATH: `${tmp}:${process.env.PATH}`, FAKE_DEPLOYMENT: file, USER: 'check' },
+      });
+      if (r.status !== 0) { errors.push(`${set}: sluice-cli.sh -p failed: ${r.stderr}`); continue; }
+      const pod = JSON.parse(r.stdout);
+      const where = `${set} Pod/${pod.metadata.name}`;
+      errors.push(...validateSchema(pod, where));
+      pods.push({ obj: pod, where });
+      // The chart's own pod rules, on a pod-shaped object.
+      errors.push(...policy([{ kind: 'Pod', metadata: pod.metadata, spec: { template: { spec: pod.spec } } }, ...docs.filter((d) => d.kind === 'ConfigMap')], where));
+      const c = pod.spec.containers[0];
+      const env = (c.env || []).map((e) => e.name);
+      for (const n of contract.apiOnlySecretEnv) if (env.includes(n)) errors.push(`${where}: must not get ${n}`);
+      for (const n of ['DATABASE_URL', 'REDIS_URL']) if (!env.includes(n)) errors.push(`${where}: env ${n} missing`);
+      if ((c.ports || []).length || c.readinessProbe || c.livenessProbe) errors.push(`${where}: a CLI pod has no ports or probes`);
+      if (!(pod.spec.activeDeadlineSeconds > 0) || pod.spec.restartPolicy !== 'Never') errors.push(`${where}: needs activeDeadlineSeconds and restartPolicy Never`);
+      for (const np of docs.filter((d) => d.kind === 'NetworkPolicy' && d.spec.egress)) {
+        const sel = np.spec.podSelector.matchLabels || {};
+        if (!Object.entries(sel).every(([k, v]) => pod.metadata.labels[k] === v)) errors.push(`${where}: not selected by NetworkPolicy/${np.metadata.name} (no egress to PostgreSQL/Redis)`);
+      }
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  errors.push(...typecheck(pods));
+  report(name, `${pods.length} pods: schema, strict types, security, env, NetworkPolicy egress`, errors);
+}
+
 function main() {
   const sets = valueSets();
   const lintErrors = [];
   const schemaErrors = [];
   const policyErrors = [];
   const all = [];
+  const rendered = [];
   for (const set of sets) {
     const lint = run(['lint', '--strict', CHART, ...helmArgs(set.files)]);
     if (lint.status !== 0) lintErrors.push(`helm lint ${set.name}:\n${lint.stdout}${lint.stderr}`);
@@ -250,6 +355,7 @@ function main() {
       all.push({ obj: d, where });
     }
     policyErrors.push(...policy(docs, set.name));
+    rendered.push({ set: set.name, docs });
   }
   report('helm lint --strict + helm template', `${sets.length} value sets (${sets.map((s) => s.name).join(', ')})`, lintErrors);
   report('kubernetes schemas (kubernetes-models)', `${all.length} rendered objects`, schemaErrors);
@@ -270,6 +376,8 @@ function main() {
   report('values.schema.json rejects bad values', `${bad.length} bad value sets fail as expected`, badErrors);
 
   const values = yaml.load(fs.readFileSync(path.join(CHART, 'values.yaml'), 'utf8'));
+  appContract(values, rendered);
+  cliPods(rendered);
   const readme = fs.readFileSync(path.join(CHART, 'README.md'), 'utf8');
   const paths = valuePaths(values);
   const undocumented = paths.filter((p) => !readme.includes('`' + p + '`'));

@@ -271,9 +271,17 @@ spec:
               value: {{ $c.role | quote }}
             - name: PORT
               value: {{ $c.port | quote }}
-            {{- $keys := list "DATABASE_URL" "REDIS_URL" }}
-            {{- if ne $c.role "worker" }}{{ $keys = append $keys "ADMIN_TOKEN" }}{{ end }}
-            {{- include "sluice.secretEnv" (dict "root" $root "keys" $keys) | trim | nindent 12 }}
+            {{- include "sluice.secretEnv" (dict "root" $root "keys" (list "DATABASE_URL" "REDIS_URL")) | trim | nindent 12 }}
+            {{- if and (ne $c.role "worker") $root.Values.secrets.adminToken }}
+            # Bootstrap credential (creates admin keys only). Optional: a Secret without the key
+            # means bootstrap off, not pods stuck in CreateContainerConfigError.
+            - name: ADMIN_TOKEN
+              valueFrom:
+                secretKeyRef:
+                  name: {{ include "sluice.secretName" $root }}
+                  key: ADMIN_TOKEN
+                  optional: true
+            {{- end }}
             {{- with $c.extraEnv }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
