@@ -19,7 +19,10 @@ locals {
     }
     config = {
       DATABASE_SSL = true
-      TRUST_PROXY  = module.vpc.vpc_cidr
+      # The api believes X-Forwarded-For only from the ingress controller's pods: with the VPC
+      # CNI they take their addresses from the private subnets (not the whole VPC: nothing in the
+      # public, database or cache subnets is a proxy of Sluice).
+      TRUST_PROXY = join(",", module.vpc.private_subnet_cidrs)
     }
     api = {
       ingress = {

@@ -4,7 +4,7 @@ output "vpc_id" {
 }
 
 output "vpc_cidr" {
-  description = "CIDR of the VPC (for TRUST_PROXY behind the load balancer)."
+  description = "CIDR of the VPC."
   value       = aws_vpc.this.cidr_block
 }
 
@@ -19,7 +19,7 @@ output "private_subnet_ids" {
 }
 
 output "private_subnet_cidrs" {
-  description = "CIDRs of the private subnets (pod addresses with the VPC CNI)."
+  description = "CIDRs of the private subnets (pod addresses with the VPC CNI; the ingress controller's pods, hence TRUST_PROXY)."
   value       = aws_subnet.private[*].cidr_block
 }
 
