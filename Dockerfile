@@ -3,6 +3,7 @@
 #   docker build -t sluice .
 #   docker run -e ROLE=api -e DATABASE_URL=... -e REDIS_URL=... -p 3000:3000 sluice
 #   docker run sluice node dist/database/migrate.js     # migrations (idempotent, advisory lock)
+#   docker run --rm -e DATABASE_URL=... -e REDIS_URL=... sluice node dist/cli.js keys:list   # operator CLI
 
 ARG NODE_IMAGE=node:22-bookworm-slim
 

@@ -12,6 +12,7 @@ const { REPO_ROOT, CHECK_DIR } = require('./lib/tools');
 const { report, skip } = require('./lib/report');
 const { validateSchema, typecheck } = require('./lib/k8s-validate');
 const contract = require('./lib/contract');
+const { appEnvironment, refusal } = require('./lib/app-env');
 
 const read = (p) => fs.readFileSync(path.join(REPO_ROOT, p), 'utf8');
 const exists = (p) => fs.existsSync(path.join(REPO_ROOT, p));
@@ -23,6 +24,7 @@ function compose() {
   const lint = spawnSync(process.execPath, [bin, '-c', path.join(CHECK_DIR, 'dclint.config.json'), '--max-warnings', '0', '--color', 'false', 'docker-compose.yml'], { cwd: REPO_ROOT, encoding: 'utf8' });
   if (lint.status !== 0) errors.push(`dclint:\n${lint.stdout}${lint.stderr}`.trim());
 
+  const app = appEnvironment();
   const doc = yaml.load(read('docker-compose.yml'));
   const s = doc.services || {};
   for (const name of ['postgres', 'redis', 'migrate', 'api', 'worker']) if (!s[name]) errors.push(`service ${name} missing`);
@@ -41,8 +43,16 @@ function compose() {
     if (svc.read_only !== true || !(svc.cap_drop || []).includes('ALL')) errors.push(`${name}: read_only and cap_drop ALL, as in Kubernetes`);
     for (const n of envNames(env)) if (!contract.configEnv.includes(n) && !contract.secretEnv.includes(n)) errors.push(`${name}: ${n} is not an env variable of the app`);
     if (name === 'worker' && env.ADMIN_TOKEN) errors.push('worker does not need ADMIN_TOKEN');
+    // Values (with ${VAR:-default} taken at its default) must be ones the app accepts.
+    if (app) {
+      for (const [n, raw] of Object.entries(env)) {
+        if (!app.variables[n]) continue;
+        const why = refusal(app.variables[n], String(raw).replace(/\$\{[A-Z0-9_]+:-([^}]*)\}/g, '$1'));
+        if (why) errors.push(`${name}: ${why}`);
+      }
+    }
   }
-  report('docker-compose.yml (compose-spec schema + dclint rules + app contract)', `${Object.keys(s).length} services`, errors);
+  report('docker-compose.yml (compose-spec schema + dclint rules + app contract and validation)', `${Object.keys(s).length} services`, errors);
 }
 
 async function dockerfile() {
