@@ -1,13 +1,13 @@
 import fastifyCors from '@fastify/cors';
 import fastifyHelmet from '@fastify/helmet';
-import { INestApplication, LoggerService } from '@nestjs/common';
+import { INestApplication, Logger, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config';
-import { HttpExceptionFilter } from '../common/http-exception.filter';
+import { errorBody, HttpExceptionFilter } from '../common/http-exception.filter';
 import { registerBodyDecoding } from '../ingest/body-decoding';
 import { IngestService } from '../ingest/ingest.service';
 import { acceptRequestId, requestContext } from '../logging/request-context';
@@ -20,6 +20,8 @@ import { QueueName } from '../queue/queue.constants';
 
 import { INGEST_ROUTE } from '../ingest/body-decoding';
 
+const draining = new WeakSet<FastifyInstance>();
+
 /** Builds the application for config.role: used by main.ts and by the e2e tests. */
 export async function createApp(config: AppConfig, logger: LoggerService = createLogger(config)): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
@@ -29,7 +31,9 @@ export async function createApp(config: AppConfig, logger: LoggerService = creat
     logger: false,
     // X-Forwarded-For is honoured only from configured proxies (TRUST_PROXY).
     trustProxy: config.trustProxy,
-    return503OnClosing: true,
+    // Fastify's own closing 503 keeps the connection alive, so a client that retries at once
+    // on it could hold the server open forever; the onRequest hook below answers instead.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRole(config), adapter, { logger, bufferLogs: false });
@@ -44,9 +48,18 @@ export async function createApp(config: AppConfig, logger: LoggerService = creat
 function configureHttp(app: NestFastifyApplication, fastify: FastifyInstance, config: AppConfig): void {
   const metrics = app.get(MetricsService);
 
-  // Every log line of a request (and the job it produces) carries its request id.
+  // Every log line of a request (and the job it produces) carries its request id. While
+  // draining, new requests get 503 and their connection is closed, so clients move elsewhere.
   fastify.addHook('onRequest', (req, reply, done) => {
     void reply.header('X-Request-Id', req.id);
+    if (draining.has(fastify)) {
+      void reply
+        .code(503)
+        .header('Connection', 'close')
+        .header('Retry-After', '1')
+        .send(errorBody(503, 'This instance is shutting down; retry (another instance will answer).', req.id));
+      return;
+    }
     requestContext.run({ requestId: req.id }, done);
   });
   fastify.addHook('onResponse', (req, reply, done) => {
@@ -116,11 +129,21 @@ function setUpSwagger(app: NestFastifyApplication): void {
  * waiting for their micro-batch, let the worker finish its active jobs, then close connections.
  */
 export async function drainAndClose(app: INestApplication, config: AppConfig): Promise<void> {
+  const log = new Logger('Shutdown');
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  draining.add(fastify);
+  // Backstop: a connection still busy after half the drain budget is cut.
+  const cut = setTimeout(() => fastify.server.closeAllConnections(), config.shutdownTimeoutMs / 2);
   await fastify.close();
-  if (config.servesApi) await app.get(IngestService).drain();
+  clearTimeout(cut);
+  log.log('HTTP server closed; requests in flight answered');
+  if (config.servesApi) {
+    await app.get(IngestService).drain();
+    log.log('pending micro-batches flushed');
+  }
   // Waits for the jobs this process is running (worker), then stops using the queue.
   await app.get<Queue>(getQueueToken(QueueName.Events)).close();
+  log.log('queue closed');
   await app.close();
 }
 
