@@ -59,6 +59,17 @@ function podSpecs(objects) {
   return out;
 }
 
+// Fluent Bit's grep filters on pod labels (deploy/logging/fluent-bit-values.yaml):
+// `Regex $kubernetes['labels']['<label>'] <regex>`.
+let shipped;
+function shippedLabels() {
+  if (shipped) return shipped;
+  const file = path.join(REPO_ROOT, 'deploy/logging/fluent-bit-values.yaml');
+  const filters = fs.existsSync(file) ? String((yaml.load(fs.readFileSync(file, 'utf8')).config || {}).filters || '') : '';
+  shipped = [...filters.matchAll(/^\s*Regex\s+\$kubernetes\['labels'\]\['([^']+)'\]\s+(\S+)\s*$/gm)].map((m) => [m[1], new RegExp(m[2])]);
+  return shipped;
+}
+
 function policy(objects, setName) {
   const errors = [];
   const err = (m) => errors.push(`${setName}: ${m}`);
@@ -68,6 +79,9 @@ function policy(objects, setName) {
   const services = byKind('Service');
 
   for (const { owner, obj, spec } of podSpecs(objects)) {
+    // Log shipping keeps only pods whose labels pass Fluent Bit's grep filter.
+    const labels = (obj.spec.template.metadata || {}).labels || {};
+    for (const [label, re] of shippedLabels()) if (!re.test(labels[label] || '')) err(`${owner}: pod label ${label} must match ${re} or Fluent Bit drops its logs`);
     const psc = spec.securityContext || {};
     if (psc.runAsNonRoot !== true) err(`${owner}: pod securityContext.runAsNonRoot must be true`);
     if (!psc.seccompProfile || psc.seccompProfile.type !== 'RuntimeDefault') err(`${owner}: pod seccompProfile must be RuntimeDefault`);
@@ -314,7 +328,7 @@ function cliPods(rendered) {
       errors.push(...validateSchema(pod, where));
       pods.push({ obj: pod, where });
       // The chart's own pod rules, on a pod-shaped object.
-      errors.push(...policy([{ kind: 'Pod', metadata: pod.metadata, spec: { template: { spec: pod.spec } } }, ...docs.filter((d) => d.kind === 'ConfigMap')], where));
+      errors.push(...policy([{ kind: 'Pod', metadata: pod.metadata, spec: { template: { metadata: pod.metadata, spec: pod.spec } } }, ...docs.filter((d) => d.kind === 'ConfigMap')], where));
       const c = pod.spec.containers[0];
       const env = (c.env || []).map((e) => e.name);
       for (const n of contract.apiOnlySecretEnv) if (env.includes(n)) errors.push(`${where}: must not get ${n}`);

@@ -221,6 +221,8 @@ spec:
       labels:
         {{- include "sluice.selectorLabels" . | nindent 8 }}
         app.kubernetes.io/version: {{ $root.Chart.AppVersion | quote }}
+        # Fluent Bit ships only pods with this label (deploy/logging/fluent-bit-values.yaml).
+        app.kubernetes.io/part-of: sluice
         {{- with $c.podLabels }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
