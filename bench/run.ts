@@ -1,0 +1,781 @@
+/**
+ * `npm run bench` — Sluice beside its baselines, measured in one run on this machine.
+ *
+ *   npm run bench                        every scenario; writes bench/results/latest.json
+ *   npm run bench -- batch               one scenario: batch | single | latency | memory | queries
+ *   npm run bench -- --smoke             a few seconds each, for CI (exits 1 when the harness breaks)
+ *   npm run bench -- batch --profile     api and worker under node --cpu-prof; summarises the profiles
+ *   options: --duration <s>  --out <file>  --set KEY=VALUE (Sluice env, repeatable)  --keep
+ *
+ * See docs/performance.md for what each scenario measures and how.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { connectCopyClients, copyBaseline, CopyResult } from './lib/copy';
+import { BodyFactory, eventBytes } from './lib/events';
+import { LoadResult, runAutocannon, runPaced } from './lib/load';
+import { PgCounters, pgCounters, pgDelta, pgPids, statementBreakdown, StatementBreakdown } from './lib/pg-view';
+import { findProfile, ProfileSummary, summariseProfile } from './lib/profile';
+import { histogramDelta, histogramQuantile, Scrape, scrape, sumOf } from './lib/prom';
+import { Machine, machineInfo, printGrid, printTable, Row } from './lib/report';
+import { CpuAccounting, CpuSnapshot, round, RssSampler } from './lib/sampling';
+import {
+  createDatabase,
+  credentials,
+  databaseUrl,
+  deleteRedisPrefix,
+  dropDatabase,
+  freePort,
+  Managed,
+  migrate,
+  randomToken,
+  redisInfo,
+  REDIS_URL,
+  ROOT,
+  sleep,
+  SourceCredentials,
+  waitReady,
+} from './lib/stack';
+
+const SCENARIOS = ['batch', 'single', 'latency', 'memory', 'queries'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+interface Options {
+  scenarios: Scenario[];
+  all: boolean;
+  smoke: boolean;
+  profile: boolean;
+  keep: boolean;
+  out: string | null;
+  set: Record<string, string>;
+  duration: number;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { scenarios: [], all: false, smoke: false, profile: false, keep: false, out: null, set: {}, duration: 20 };
+  let durationGiven = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--smoke') o.smoke = true;
+    else if (a === '--profile') o.profile = true;
+    else if (a === '--keep') o.keep = true;
+    else if (a === '--out') o.out = argv[++i];
+    else if (a === '--duration') {
+      o.duration = Number(argv[++i]);
+      durationGiven = true;
+      if (!(o.duration > 0)) throw new Error('--duration needs a number of seconds');
+    } else if (a === '--set') {
+      const [k, ...v] = (argv[++i] ?? '').split('=');
+      if (!k || v.length === 0) throw new Error('--set needs KEY=VALUE');
+      o.set[k] = v.join('=');
+    } else if ((SCENARIOS as readonly string[]).includes(a)) o.scenarios.push(a as Scenario);
+    else if (a === '--help' || a === '-h') {
+      console.log('usage: npm run bench -- [batch|single|latency|memory|queries ...] [--smoke] [--profile] [--duration s] [--out file] [--set KEY=VALUE] [--keep]');
+      process.exit(0);
+    } else throw new Error(`unknown argument "${a}" (try --help)`);
+  }
+  o.all = o.scenarios.length === 0;
+  if (o.all) o.scenarios = [...SCENARIOS];
+  if (o.smoke && !durationGiven) o.duration = 3;
+  return o;
+}
+
+/** Durations and connection counts, derived from --duration (20 s by default, 3 s in smoke mode). */
+function plan(o: Options) {
+  const d = o.duration;
+  return {
+    batchSeconds: d,
+    batchConnections: o.smoke ? 4 : 10,
+    copySeconds: Math.max(1, d / 2), // before and after the Sluice run
+    copyRowsPerBatch: 2000,
+    singleSeconds: d,
+    singleConnections: o.smoke ? 8 : 50,
+    bareSeconds: Math.max(1, d / 2), // before and after the Sluice run
+    latencySeconds: d,
+    latencyConnections: 16,
+    stallSeconds: o.smoke ? 15 : 30,
+    pgIterations: o.smoke ? 3 : 12,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface PhaseRecord {
+  name: string;
+  from: number;
+  to: number;
+  seconds: number;
+  events: number;
+  cpuSeconds: Record<string, number>;
+  /** CPU microseconds per event (or per COPY row / request) by component */
+  cpuUsPerEvent: Record<string, number>;
+  /** share of the machine's CPU capacity that was busy (all processes, ours and others) */
+  machineBusy: number;
+  pg: PgCounters;
+  /** from the api's and worker's /metrics, for phases that drive Sluice */
+  sluice?: SluiceStats;
+}
+
+interface SluiceStats {
+  jobs: number;
+  eventsPerJob: number;
+  statementMsMean: number;
+  /** seconds of insert statements in flight per second of the phase (up to WORKER_CONCURRENCY) */
+  statementsInFlight: number;
+  lagSeconds: { p50: number | null; p99: number | null; count: number };
+  enqueueMsMean: number;
+  addBulkCalls: number;
+  /** server-side request duration of 200s (api's histogram, bucket-interpolated) */
+  serverMs: { p50: number | null; p99: number | null };
+  memoryAtEnd: Record<string, { rss: number; heapUsed: number; heapTotal: number; external: number }>;
+}
+
+const q4 = (v: number | null) => (v === null ? null : round(v, 4));
+
+function sluiceStats(a0: Scrape, a1: Scrape, w0: Scrape, w1: Scrape, seconds: number, events: number): SluiceStats {
+  const dbw = histogramDelta(w0, w1, 'sluice_db_write_duration_seconds');
+  const lag = histogramDelta(w0, w1, 'sluice_end_to_end_lag_seconds');
+  const enq = histogramDelta(a0, a1, 'sluice_enqueue_duration_seconds');
+  const http = histogramDelta(a0, a1, 'http_request_duration_seconds', (l) => l.route?.startsWith('/v1/') && l.status_code === '200');
+  const mem = (s: Scrape) => ({
+    rss: sumOf(s, 'process_resident_memory_bytes'),
+    heapUsed: sumOf(s, 'nodejs_heap_size_used_bytes'),
+    heapTotal: sumOf(s, 'nodejs_heap_size_total_bytes'),
+    external: sumOf(s, 'nodejs_external_memory_bytes'),
+  });
+  return {
+    jobs: dbw.count,
+    eventsPerJob: dbw.count ? round(events / dbw.count, 1) : 0,
+    statementMsMean: dbw.count ? round((dbw.sum / dbw.count) * 1000, 2) : 0,
+    statementsInFlight: seconds > 0 ? round(dbw.sum / seconds, 2) : 0,
+    lagSeconds: { p50: q4(histogramQuantile(lag, 0.5)), p99: q4(histogramQuantile(lag, 0.99)), count: lag.count },
+    enqueueMsMean: enq.count ? round((enq.sum / enq.count) * 1000, 2) : 0,
+    addBulkCalls: enq.count,
+    serverMs: { p50: q4((histogramQuantile(http, 0.5) ?? NaN) * 1000), p99: q4((histogramQuantile(http, 0.99) ?? NaN) * 1000) },
+    memoryAtEnd: { api: mem(a1), worker: mem(w1) },
+  };
+}
+
+class Harness {
+  readonly failures: string[] = [];
+  readonly notes: string[] = [];
+  readonly phases: PhaseRecord[] = [];
+  api!: Managed;
+  worker!: Managed;
+  bare: Managed | null = null;
+  monitor!: Client;
+  rss!: RssSampler;
+  cpu!: CpuAccounting;
+  sources!: (name: string) => Promise<SourceCredentials>;
+  redisPid = 0;
+
+  constructor(
+    readonly opts: Options,
+    readonly runDir: string,
+    readonly dbName: string,
+  ) {}
+
+  get dbUrl(): string {
+    return databaseUrl(this.dbName);
+  }
+
+  check(ok: boolean, failure: string): void {
+    if (!ok) {
+      this.failures.push(failure);
+      console.error(`  ! ${failure}`);
+    }
+  }
+
+  assertAlive(): void {
+    for (const p of [this.api, this.worker, this.bare]) {
+      const crash = p?.crashed;
+      if (crash) throw new Error(crash);
+    }
+  }
+
+  /** Runs fn as a named phase: RSS peaks, CPU per component and PostgreSQL counters are kept per phase. */
+  async phase<T>(name: string, fn: () => Promise<T>, events: (r: T) => number, drivesSluice = false): Promise<{ result: T; record: PhaseRecord }> {
+    this.assertAlive();
+    this.rss.phase = name;
+    const [a0, w0] = drivesSluice ? await Promise.all([scrape(this.api.url), scrape(this.worker.url)]) : [[], []];
+    const pg0 = await pgCounters(this.monitor);
+    const cpu0: CpuSnapshot = await this.cpu.snapshot();
+    const from = Date.now();
+    let result: T;
+    try {
+      result = await fn();
+    } finally {
+      this.rss.sample();
+      this.rss.phase = 'idle';
+    }
+    const to = Date.now();
+    const cpu1 = await this.cpu.snapshot();
+    const pg1 = await pgCounters(this.monitor);
+    const [a1, w1] = drivesSluice ? await Promise.all([scrape(this.api.url), scrape(this.worker.url)]) : [[], []];
+    const n = events(result);
+    const { cpu } = CpuAccounting.delta(cpu0, cpu1);
+    const perEvent: Record<string, number> = {};
+    let busy = 0;
+    for (const [k, v] of Object.entries(cpu)) {
+      perEvent[k] = n > 0 ? round((v * 1e6) / n, 1) : 0;
+      busy += v;
+    }
+    const seconds = (to - from) / 1000;
+    const record: PhaseRecord = {
+      name,
+      from,
+      to,
+      seconds: round(seconds, 2),
+      events: n,
+      cpuSeconds: cpu,
+      cpuUsPerEvent: perEvent,
+      machineBusy: round(busy / (seconds * os.cpus().length), 2),
+      pg: pgDelta(pg0, pg1),
+      ...(drivesSluice ? { sluice: sluiceStats(a0, a1, w0, w1, seconds, n) } : {}),
+    };
+    this.phases.push(record);
+    this.assertAlive();
+    return { result, record };
+  }
+
+  async checkpoint(): Promise<void> {
+    // Neither side inherits the other's dirty buffers; a checkpoint still lands in any longer run.
+    await this.monitor.query('CHECKPOINT').catch((err: Error) => this.notes.push(`CHECKPOINT failed: ${err.message}`));
+  }
+
+  async countEvents(sourceId: string): Promise<number> {
+    const { rows } = await this.monitor.query('SELECT count(*)::int AS n FROM events WHERE source_id = $1', [sourceId]);
+    return rows[0].n as number;
+  }
+
+  /**
+   * Polls PostgreSQL until the source holds at least the `accepted` events and the count has
+   * settled (requests cut off when the load generator stops may still have been queued: up to
+   * `maxExtra` more events), or until it stops growing. Returns the count and when it last
+   * grew: the last commit, to within one poll.
+   */
+  async waitPersisted(sourceId: string, accepted: number, maxExtra: number, pollMs = 100, settleMs = 1000): Promise<{ count: number; lastCommitAt: number; polls: number; pollMsMax: number }> {
+    const stallMs = plan(this.opts).stallSeconds * 1000;
+    let count = -1;
+    let lastChange = Date.now();
+    let polls = 0;
+    let pollMsMax = 0;
+    for (;;) {
+      this.assertAlive();
+      const t = Date.now();
+      const n = await this.countEvents(sourceId);
+      polls++;
+      pollMsMax = Math.max(pollMsMax, Date.now() - t);
+      if (n !== count) {
+        count = n;
+        lastChange = t;
+      }
+      const done = count >= accepted + maxExtra || (count >= accepted && Date.now() - lastChange >= settleMs);
+      if (done || Date.now() - lastChange > stallMs) return { count, lastCommitAt: lastChange, polls, pollMsMax };
+      await sleep(pollMs);
+    }
+  }
+
+  /** Stored events must be the accepted ones, plus at most those of requests cut off at the end. */
+  checkStored(label: string, stored: number, accepted: number, maxExtra: number): void {
+    this.check(stored > 0, `${label}: no events stored`);
+    this.check(stored >= accepted && stored <= accepted + maxExtra, `${label}: ${stored} events stored, ${accepted} accepted (+ at most ${maxExtra} from requests cut off at the end)`);
+  }
+
+  writeHeaders(writeKey: string): Record<string, string> {
+    return { 'Content-Type': 'application/json', Authorization: `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}` };
+  }
+
+  checkLoad(label: string, r: LoadResult): void {
+    this.check(r.ok > 0, `${label}: no successful request`);
+    this.check(r.non2xx === 0, `${label}: ${r.non2xx} non-2xx responses ${JSON.stringify(r.statusCodes)}; e.g. ${r.sampleErrors[0] ?? ''}`);
+    this.check(r.errors === 0, `${label}: ${r.errors} request errors (${r.timeouts} timeouts); e.g. ${r.sampleErrors[0] ?? ''}`);
+    this.check(r.rejected === 0, `${label}: ${r.rejected} events rejected; e.g. ${r.sampleErrors[0] ?? ''}`);
+  }
+
+  async startBare(): Promise<Managed> {
+    if (this.bare && !this.bare.exit) return this.bare;
+    const port = await freePort();
+    const bare = new Managed(
+      'bare-fastify',
+      ['-r', 'ts-node/register/transpile-only', join(ROOT, 'bench', 'bare-fastify.ts'), String(port)],
+      { ...process.env, NODE_ENV: 'production' },
+      join(this.runDir, 'bare-fastify.log'),
+      `http://127.0.0.1:${port}`,
+    );
+    this.bare = bare;
+    await waitReady(bare, 60_000);
+    return bare;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface BatchOutcome {
+  eventsPerSecond: number;
+  /** the slowest count(*) poll while waiting for the last commit (the figure's timing resolution) */
+  pollMsMax: number;
+  persisted: number;
+  accepted: number;
+  secondsToLastCommit: number;
+  apiAcceptedPerSecond: number;
+  load: LoadResult;
+  copy: CopyResult[];
+  copyRowsPerSecond: number;
+  ratio: number;
+  sluice: SluiceStats;
+  pgPerEvent: { walBytes: number; walBytesCopy: number };
+  breakdown?: StatementBreakdown;
+}
+
+async function scenarioBatch(h: Harness, tag: string, opts: { withBaseline: boolean; seconds?: number; label?: string }): Promise<BatchOutcome> {
+  const p = plan(h.opts);
+  const label = opts.label ?? 'batch';
+  const copies: CopyResult[] = [];
+  const copyPhase = async (n: number) => {
+    await h.checkpoint();
+    const clients = await connectCopyClients(h.dbUrl, 2);
+    const { result } = await h.phase(`${label}-copy-${n}`, () => copyBaseline(clients, { seconds: p.copySeconds, rowsPerBatch: p.copyRowsPerBatch, tag: `${tag}-copy${n}` }), (r) => r.rows).finally(() =>
+      Promise.all(clients.map((c) => c.end().catch(() => undefined))),
+    );
+    const stored = await h.countEvents(result.sourceId);
+    h.check(stored === result.rows, `COPY baseline: ${stored} rows stored, ${result.rows} copied`);
+    copies.push(result);
+    console.log(`  COPY baseline #${n}: ${result.rows.toLocaleString('en-US')} rows in ${result.seconds.toFixed(1)} s = ${result.rowsPerSecond.toLocaleString('en-US')} rows/s`);
+  };
+
+  if (opts.withBaseline) await copyPhase(1);
+
+  await h.checkpoint();
+  const src = await h.sources(`bench-${label}`);
+  const bodies = BodyFactory.batch(`${tag}-${label}`, 100);
+  const { result: sluice, record } = await h.phase(
+    label,
+    async () => {
+      const load = await runAutocannon({
+        url: h.api.url,
+        path: '/v1/batch',
+        headers: h.writeHeaders(src.writeKey),
+        body: () => bodies.next(),
+        connections: p.batchConnections,
+        durationSeconds: opts.seconds ?? p.batchSeconds,
+        countAccepted: true,
+      });
+      const persisted = await h.waitPersisted(src.id, load.accepted, p.batchConnections * 100);
+      return { load, ...persisted };
+    },
+    (r) => r.count,
+    true,
+  );
+  const { load } = sluice;
+  const st = record.sluice!;
+  h.checkLoad(`${label} (POST /v1/batch)`, load);
+  h.checkStored(label, sluice.count, load.accepted, p.batchConnections * 100);
+  const secondsToLastCommit = (sluice.lastCommitAt - load.startedAt) / 1000;
+  const eventsPerSecond = Math.round(sluice.count / secondsToLastCommit);
+  console.log(
+    `  Sluice: ${load.accepted.toLocaleString('en-US')} events accepted in ${load.elapsedSeconds.toFixed(1)} s (${Math.round(load.accepted / load.elapsedSeconds).toLocaleString('en-US')}/s at the api), ` +
+      `${sluice.count.toLocaleString('en-US')} persisted by ${secondsToLastCommit.toFixed(1)} s = ${eventsPerSecond.toLocaleString('en-US')} events/s end to end`,
+  );
+
+  if (opts.withBaseline) await copyPhase(2);
+
+  const copyRows = copies.reduce((s, c) => s + c.rows, 0);
+  const copySecs = copies.reduce((s, c) => s + c.seconds, 0);
+  const copyRowsPerSecond = copySecs > 0 ? Math.round(copyRows / copySecs) : 0;
+  const copyRecords = h.phases.filter((ph) => ph.name.startsWith(`${label}-copy-`));
+  const copyWal = copyRecords.reduce((s, r) => s + r.pg.walBytes, 0) / Math.max(1, copyRecords.reduce((s, r) => s + r.events, 0));
+  console.log(
+    `  worker: ${st.jobs} insert statements of ${Math.round(st.eventsPerJob)} events, ${st.statementMsMean} ms each on average (${st.statementsInFlight} in flight); ` +
+      `WAL per event ${Math.round(record.pg.walBytes / Math.max(1, sluice.count))} bytes (COPY: ${Math.round(copyWal)}); checkpoints during the run: ${record.pg.checkpoints}`,
+  );
+  return {
+    eventsPerSecond,
+    pollMsMax: sluice.pollMsMax,
+    persisted: sluice.count,
+    accepted: load.accepted,
+    secondsToLastCommit: round(secondsToLastCommit, 2),
+    apiAcceptedPerSecond: Math.round(load.accepted / load.elapsedSeconds),
+    load,
+    copy: copies,
+    copyRowsPerSecond,
+    ratio: copyRowsPerSecond ? round(eventsPerSecond / copyRowsPerSecond, 3) : 0,
+    sluice: st,
+    pgPerEvent: { walBytes: Math.round(record.pg.walBytes / Math.max(1, sluice.count)), walBytesCopy: Math.round(copyWal) },
+  };
+}
+
+interface SingleOutcome {
+  requestsPerSecond: number;
+  latencyMs: LoadResult['latencyMs'];
+  load: LoadResult;
+  bare: LoadResult[];
+  bareRequestsPerSecond: number;
+  bareLatencyMs: { p50: number; p99: number };
+  ratio: number;
+  persisted: number;
+  sluice: SluiceStats;
+}
+
+async function scenarioSingle(h: Harness, tag: string): Promise<SingleOutcome> {
+  const p = plan(h.opts);
+  const src = await h.sources('bench-single');
+  const bodies = BodyFactory.track(`${tag}-single`);
+  const bare = await h.startBare();
+  const spec = (url: string, seconds: number) => ({ url, path: '/v1/track', headers: h.writeHeaders(src.writeKey), body: () => bodies.next(), connections: p.singleConnections, durationSeconds: seconds });
+  const bares: LoadResult[] = [];
+  const barePhase = async (n: number) => {
+    const { result } = await h.phase(`single-bare-${n}`, () => runAutocannon(spec(bare.url, p.bareSeconds)), (r) => r.ok);
+    h.checkLoad(`single bare Fastify #${n}`, result);
+    bares.push(result);
+    console.log(`  bare Fastify #${n}: ${result.requestsPerSecond.toLocaleString('en-US')} req/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms`);
+  };
+  await barePhase(1);
+  const { result, record } = await h.phase(
+    'single',
+    async () => {
+      const load = await runAutocannon(spec(h.api.url, p.singleSeconds));
+      const persisted = await h.waitPersisted(src.id, load.accepted, p.singleConnections);
+      return { load, ...persisted };
+    },
+    (r) => r.count,
+    true,
+  );
+  const { load } = result;
+  const st = record.sluice!;
+  h.checkLoad('single (POST /v1/track)', load);
+  h.checkStored('single', result.count, load.accepted, p.singleConnections);
+  console.log(`  Sluice: ${load.requestsPerSecond.toLocaleString('en-US')} req/s, p50 ${load.latencyMs.p50} ms, p99 ${load.latencyMs.p99} ms; ${result.count.toLocaleString('en-US')} events stored`);
+  console.log(`  api: ${st.addBulkCalls} Redis addBulk calls (${st.addBulkCalls ? Math.round(result.count / st.addBulkCalls) : 0} events each, ${st.enqueueMsMean} ms); worker: ${st.jobs} statements of ${Math.round(st.eventsPerJob)} events, ${st.statementMsMean} ms each`);
+  await barePhase(2);
+  const bareOk = bares.reduce((s, b) => s + b.ok, 0);
+  const bareSecs = bares.reduce((s, b) => s + b.elapsedSeconds, 0);
+  const bareRequestsPerSecond = Math.round(bareOk / bareSecs);
+  return {
+    requestsPerSecond: load.requestsPerSecond,
+    latencyMs: load.latencyMs,
+    load,
+    bare: bares,
+    bareRequestsPerSecond,
+    bareLatencyMs: { p50: Math.max(...bares.map((b) => b.latencyMs.p50)), p99: Math.max(...bares.map((b) => b.latencyMs.p99)) },
+    ratio: round(load.requestsPerSecond / bareRequestsPerSecond, 3),
+    persisted: result.count,
+    sluice: st,
+  };
+}
+
+interface LatencyOutcome {
+  maxEventsPerSecond: number;
+  maxFrom: 'batch scenario' | 'calibration run';
+  requestsPerSecond: number;
+  eventsPerSecond: number;
+  http: LoadResult;
+  httpServerSide: { p50: number | null; p99: number | null };
+  lagSeconds: { p50: number | null; p99: number | null; count: number };
+  sluice: SluiceStats;
+  bare: LoadResult;
+  autocannonOverallRate?: { http: LoadResult; lagP50: number | null; lagP99: number | null };
+}
+
+async function scenarioLatency(h: Harness, tag: string, maxEventsPerSecond: number, maxFrom: LatencyOutcome['maxFrom']): Promise<LatencyOutcome> {
+  const p = plan(h.opts);
+  const rate = Math.max(1, maxEventsPerSecond / 2 / 100);
+  console.log(`  offered load: ${rate.toFixed(1)} req/s x 100 events = ${Math.round(rate * 100).toLocaleString('en-US')} events/s (half of ${maxEventsPerSecond.toLocaleString('en-US')}, from the ${maxFrom})`);
+
+  const run = async (name: string, tool: 'paced' | 'autocannon', seconds: number) => {
+    const src = await h.sources(`bench-${name}`);
+    const bodies = BodyFactory.batch(`${tag}-${name}`, 100);
+    const spec = { url: h.api.url, path: '/v1/batch', headers: h.writeHeaders(src.writeKey), body: () => bodies.next(), connections: p.latencyConnections, durationSeconds: seconds, countAccepted: true, rate };
+    const { result, record } = await h.phase(
+      name,
+      async () => {
+        const load = tool === 'paced' ? await runPaced(spec) : await runAutocannon(spec);
+        const persisted = await h.waitPersisted(src.id, load.accepted, tool === 'paced' ? 0 : p.latencyConnections * 100);
+        return { load, ...persisted };
+      },
+      (r) => r.count,
+      true,
+    );
+    h.checkLoad(`${name} (POST /v1/batch at ${rate.toFixed(1)} req/s)`, result.load);
+    h.checkStored(name, result.count, result.load.accepted, tool === 'paced' ? 0 : p.latencyConnections * 100);
+    const st = record.sluice!;
+    return { load: result.load, lag: st.lagSeconds, server: st.serverMs, sluice: st };
+  };
+
+  const paced = await run('latency', 'paced', p.latencySeconds);
+  console.log(`  Sluice (paced): ${paced.load.requestsPerSecond} req/s, HTTP p50 ${paced.load.latencyMs.p50} ms, p99 ${paced.load.latencyMs.p99} ms; lag p50 ${paced.lag.p50} s, p99 ${paced.lag.p99} s`);
+
+  const bareProc = await h.startBare();
+  const bodies = BodyFactory.batch(`${tag}-latency-bare`, 100);
+  const { result: bare } = await h.phase(
+    'latency-bare',
+    () => runPaced({ url: bareProc.url, path: '/v1/batch', headers: { 'Content-Type': 'application/json' }, body: () => bodies.next(), connections: p.latencyConnections, durationSeconds: p.bareSeconds, rate }),
+    (r) => r.ok * 100,
+  );
+  h.checkLoad('latency bare Fastify', bare);
+  console.log(`  bare Fastify (paced): HTTP p50 ${bare.latencyMs.p50} ms, p99 ${bare.latencyMs.p99} ms`);
+
+  let autocannonOverallRate: LatencyOutcome['autocannonOverallRate'];
+  if (!h.opts.smoke) {
+    const ac = await run('latency-autocannon', 'autocannon', p.bareSeconds);
+    autocannonOverallRate = { http: ac.load, lagP50: ac.lag.p50, lagP99: ac.lag.p99 };
+    console.log(`  Sluice (autocannon overallRate, bursty): HTTP p50 ${ac.load.latencyMs.p50} ms, p99 ${ac.load.latencyMs.p99} ms; lag p99 ${ac.lag.p99} s`);
+  }
+
+  return {
+    maxEventsPerSecond,
+    maxFrom,
+    requestsPerSecond: round(rate, 2),
+    eventsPerSecond: Math.round(rate * 100),
+    http: paced.load,
+    httpServerSide: paced.server,
+    lagSeconds: paced.lag,
+    sluice: paced.sluice,
+    bare,
+    autocannonOverallRate,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function rowsFor(r: Results): Row[] {
+  const rows: Row[] = [];
+  const mb = (b: number | null) => (b === null ? null : Math.round(b / 1048576));
+  if (r.batch) {
+    rows.push({ scenario: 'batch', figure: 'events persisted/s, end to end', value: r.batch.eventsPerSecond, unit: 'ev/s', baseline: r.batch.copyRowsPerSecond, baselineLabel: '(COPY)', ratio: r.batch.ratio, target: '>= 0.5x COPY', pass: r.batch.ratio >= 0.5 });
+  }
+  if (r.single) {
+    rows.push({ scenario: 'single', figure: 'requests/s, POST /v1/track', value: r.single.requestsPerSecond, unit: 'req/s', baseline: r.single.bareRequestsPerSecond, baselineLabel: '(bare Fastify)', ratio: r.single.ratio, target: '>= 0.5x bare', pass: r.single.ratio >= 0.5 });
+    rows.push({ scenario: 'single', figure: 'latency p50', value: r.single.latencyMs.p50, unit: 'ms', baseline: r.single.bareLatencyMs.p50, baselineLabel: '(bare)', ratio: null, target: '', pass: null });
+    rows.push({ scenario: 'single', figure: 'latency p99', value: r.single.latencyMs.p99, unit: 'ms', baseline: r.single.bareLatencyMs.p99, baselineLabel: '(bare)', ratio: null, target: '< 50 ms', pass: r.single.latencyMs.p99 < 50 });
+  }
+  if (r.latency) {
+    const l = r.latency;
+    rows.push({ scenario: 'latency', figure: `HTTP p50 at ${l.eventsPerSecond} ev/s`, value: l.http.latencyMs.p50, unit: 'ms', baseline: l.bare.latencyMs.p50, baselineLabel: '(bare)', ratio: null, target: '', pass: null });
+    rows.push({ scenario: 'latency', figure: `HTTP p99 at ${l.eventsPerSecond} ev/s`, value: l.http.latencyMs.p99, unit: 'ms', baseline: l.bare.latencyMs.p99, baselineLabel: '(bare)', ratio: null, target: '< 20 ms', pass: l.http.latencyMs.p99 < 20 });
+    rows.push({ scenario: 'latency', figure: 'end-to-end lag p50', value: l.lagSeconds.p50, unit: 's', baseline: null, baselineLabel: '', ratio: null, target: '', pass: null });
+    rows.push({ scenario: 'latency', figure: 'end-to-end lag p99', value: l.lagSeconds.p99, unit: 's', baseline: null, baselineLabel: '', ratio: null, target: '< 1 s', pass: l.lagSeconds.p99 !== null && l.lagSeconds.p99 < 1 });
+  }
+  if (r.memory) {
+    const m = r.memory;
+    rows.push({ scenario: 'memory', figure: 'api peak RSS', value: mb(m.apiPeakBytes), unit: 'MB', baseline: mb(m.apiIdleBytes), baselineLabel: '(idle)', ratio: null, target: '< 250 MB', pass: m.apiPeakBytes !== null && m.apiPeakBytes < 250 * 1048576 });
+    rows.push({ scenario: 'memory', figure: 'worker peak RSS', value: mb(m.workerPeakBytes), unit: 'MB', baseline: mb(m.workerIdleBytes), baselineLabel: '(idle)', ratio: null, target: '< 350 MB', pass: m.workerPeakBytes !== null && m.workerPeakBytes < 350 * 1048576 });
+  }
+  if (r.queries) rows.push({ scenario: 'queries', figure: r.queries, value: null, unit: 'n/a', baseline: null, baselineLabel: '', ratio: null, target: '', pass: null });
+  return rows;
+}
+
+interface Results {
+  batch?: BatchOutcome;
+  single?: SingleOutcome;
+  latency?: LatencyOutcome;
+  memory?: { phases: string[]; apiPeakBytes: number | null; workerPeakBytes: number | null; apiIdleBytes: number | null; workerIdleBytes: number | null; byPhase: Record<string, Record<string, number>> };
+  queries?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<number> {
+  const opts = parseArgs(process.argv.slice(2));
+  const p = plan(opts);
+  const runId = `${Date.now().toString(36)}${randomToken(4).toLowerCase().replace(/[^a-z0-9]/g, 'x')}`;
+  const dbName = `sluice_bench_${runId}`;
+  const prefix = `sluice-bench-${runId}`;
+  const adminToken = randomToken(32);
+  const runDir = mkdtempSync(join(os.tmpdir(), `sluice-bench-${runId}-`));
+  const h = new Harness(opts, runDir, dbName);
+  const startedAt = Date.now();
+  const hardLimit = opts.smoke ? setTimeout(() => abort(new Error('smoke run took longer than 150 s')), 150_000) : null;
+
+  const want = (s: Scenario) => opts.scenarios.includes(s);
+  const runBatch = want('batch') || want('memory');
+  const runSingle = want('single') || want('memory');
+  console.log(`Sluice bench ${opts.smoke ? '(smoke) ' : ''}${opts.profile ? '(profiling) ' : ''}— scenarios: ${opts.scenarios.join(', ')}; run ${runId}; logs in ${runDir}`);
+
+  let cleaned = false;
+  const cleanup = async () => {
+    if (cleaned) return;
+    cleaned = true;
+    h.rss?.stop();
+    await Promise.all([h.api?.stop(opts.profile ? 60_000 : 15_000), h.worker?.stop(opts.profile ? 60_000 : 15_000), h.bare?.stop(5000)].map((x) => x?.catch(() => undefined)));
+    await h.monitor?.end().catch(() => undefined);
+    if (!opts.keep) {
+      await dropDatabase(dbName).catch((err: Error) => console.error(`could not drop database ${dbName}: ${err.message}`));
+      await deleteRedisPrefix(prefix).catch((err: Error) => console.error(`could not delete Redis keys ${prefix}*: ${err.message}`));
+    } else console.log(`--keep: database ${dbName} and Redis keys ${prefix}* left in place`);
+  };
+  const abort = (err: Error) => {
+    console.error(`\nbench aborted: ${err.message}`);
+    void cleanup().finally(() => process.exit(1));
+  };
+  process.once('SIGINT', () => abort(new Error('interrupted (SIGINT)')));
+  process.once('SIGTERM', () => abort(new Error('terminated (SIGTERM)')));
+
+  const results: Results = {};
+  let machine: Machine | null = null;
+  const profiles: Record<string, Record<string, ProfileSummary>> = {};
+  let exitCode = 0;
+  try {
+    // --- the system under test -----------------------------------------------------------
+    await createDatabase(dbName);
+    const dbUrl = databaseUrl(dbName);
+    h.monitor = new Client({ connectionString: dbUrl, application_name: 'sluice-bench-monitor' });
+    await h.monitor.connect();
+    machine = await machineInfo(h.monitor);
+    const env = { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', DATABASE_URL: dbUrl, REDIS_URL, QUEUE_PREFIX: prefix, ADMIN_TOKEN: adminToken, HOST: '127.0.0.1' };
+    console.log(`  ${await migrate(env)}`);
+    const [apiPort, workerPort] = [await freePort(), await freePort()];
+    const profDir = (role: string) => {
+      const dir = join(runDir, 'profiles', role);
+      mkdirSync(dir, { recursive: true });
+      return ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+    };
+    const mainJs = join(ROOT, 'dist', 'main.js');
+    h.api = new Managed('api', [...(opts.profile ? profDir('api') : []), mainJs], { ...env, ...opts.set, ROLE: 'api', PORT: String(apiPort), RATE_LIMIT_RPS: '0', RATE_LIMIT_EPS: '0' }, join(runDir, 'api.log'), `http://127.0.0.1:${apiPort}`);
+    h.worker = new Managed('worker', [...(opts.profile ? profDir('worker') : []), mainJs], { ...env, ...opts.set, ROLE: 'worker', PORT: String(workerPort) }, join(runDir, 'worker.log'), `http://127.0.0.1:${workerPort}`);
+    await Promise.all([waitReady(h.api), waitReady(h.worker)]);
+    const creds = await credentials(h.api.url, adminToken);
+    h.sources = creds.createSource;
+    h.redisPid = (await redisInfo()).pid;
+    h.rss = new RssSampler(() => ({ api: h.api.pid, worker: h.worker.pid }));
+    h.rss.start();
+    h.cpu = new CpuAccounting(async () => ({
+      api: h.api.pid ? [h.api.pid] : [],
+      worker: h.worker.pid ? [h.worker.pid] : [],
+      ...(h.bare?.pid ? { bare: [h.bare.pid] } : {}),
+      loadgen: [process.pid],
+      postgres: await pgPids(h.monitor, dbName),
+      redis: h.redisPid ? [h.redisPid] : [],
+    }));
+    await sleep(500);
+    const idle = { api: h.rss.peak('api'), worker: h.rss.peak('worker') };
+    console.log(`  api and worker ready (idle RSS ${Math.round((idle.api ?? 0) / 1048576)} / ${Math.round((idle.worker ?? 0) / 1048576)} MB); admin key ${creds.adminKeyId}; event ≈ ${eventBytes()} bytes`);
+
+    // --- scenarios -------------------------------------------------------------------------
+    if (runBatch) {
+      console.log(`\n[batch] POST /v1/batch, 100 events/request, ${p.batchConnections} connections, ${p.batchSeconds} s; baseline COPY ${p.copySeconds} s before and after, 2 connections x ${p.copyRowsPerBatch} rows`);
+      results.batch = await scenarioBatch(h, runId, { withBaseline: true });
+      if (!opts.smoke || opts.profile) {
+        console.log('  PostgreSQL statement breakdown (500 rows per statement, one connection)...');
+        results.batch.breakdown = await statementBreakdown(dbUrl, 500, p.pgIterations);
+      }
+    }
+    if (runSingle) {
+      console.log(`\n[single] POST /v1/track, 1 event/request, ${p.singleConnections} connections, ${p.singleSeconds} s; baseline bare Fastify ${p.bareSeconds} s before and after`);
+      results.single = await scenarioSingle(h, runId);
+    }
+    if (want('latency')) {
+      console.log(`\n[latency] POST /v1/batch at half the maximum end-to-end rate, ${p.latencySeconds} s, steady pacing`);
+      let max = results.batch?.eventsPerSecond;
+      let from: LatencyOutcome['maxFrom'] = 'batch scenario';
+      if (!max) {
+        console.log(`  calibrating: maximum end-to-end rate over ${Math.max(2, p.batchSeconds / 2)} s`);
+        const cal = await scenarioBatch(h, runId, { withBaseline: false, seconds: Math.max(2, p.batchSeconds / 2), label: 'calibration' });
+        max = cal.eventsPerSecond;
+        from = 'calibration run';
+      }
+      results.latency = await scenarioLatency(h, runId, max, from);
+    }
+    if (runBatch || runSingle) {
+      const memPhases = ['batch', 'single'].filter((x) => h.phases.some((ph) => ph.name === x));
+      results.memory = { phases: memPhases, apiPeakBytes: h.rss.peak('api', memPhases), workerPeakBytes: h.rss.peak('worker', memPhases), apiIdleBytes: idle.api, workerIdleBytes: idle.worker, byPhase: h.rss.table() };
+    }
+    if (want('queries')) results.queries = 'n/a: query API not built yet';
+  } catch (err) {
+    h.failures.push(`harness error: ${(err as Error).stack ?? err}`);
+    console.error(`\n${(err as Error).stack ?? err}`);
+  } finally {
+    if (h.api && h.worker) {
+      h.rss?.stop();
+      await Promise.all([h.api.stop(opts.profile ? 60_000 : 15_000), h.worker.stop(opts.profile ? 60_000 : 15_000)]);
+      for (const proc of [h.api, h.worker]) {
+        const code = proc.exit?.code;
+        if (code !== 0 && !opts.profile) h.notes.push(`${proc.name} exit after SIGTERM: code ${code}, signal ${proc.exit?.signal}`);
+      }
+    }
+    if (opts.profile && h.api && h.worker) {
+      for (const proc of [h.api, h.worker]) {
+        const dir = join(runDir, 'profiles', proc.name);
+        const file = findProfile(dir, proc.child.pid ?? -1);
+        if (!file || !proc.exit) {
+          h.notes.push(`no CPU profile from ${proc.name} (exit ${JSON.stringify(proc.exit)})`);
+          continue;
+        }
+        for (const ph of h.phases.filter((x) => ['batch', 'single', 'latency', 'calibration'].includes(x.name))) {
+          (profiles[ph.name] ??= {})[proc.name] = summariseProfile(file, proc.exit.at, ph.from, ph.to);
+        }
+      }
+    }
+    await cleanup();
+    if (hardLimit) clearTimeout(hardLimit);
+  }
+
+  // --- report --------------------------------------------------------------------------------
+  if (machine) machine.loadAverageAtEnd = os.loadavg().map((v) => Math.round(v * 100) / 100);
+  const rows = rowsFor(results);
+  const cpuRows = h.phases.map((ph) => {
+    const u = ph.cpuUsPerEvent;
+    return [ph.name, ph.events, ph.seconds, `${Math.round(ph.machineBusy * 100)}%`, u.api ?? 0, u.worker ?? 0, u.postgres ?? 0, u.redis ?? 0, u.bare ?? 0, u.loadgen ?? 0, u.other ?? 0];
+  });
+  console.log(`\nResults (${machine ? `${machine.cpus} x ${machine.cpuModel}, Node ${machine.node}, PostgreSQL ${machine.postgres}` : ''}):\n`);
+  console.log(printTable(rows));
+  if (h.phases.length) {
+    console.log('\nCPU per event (µs; per row for COPY) by process; "loadgen" is this process (autocannon, COPY client), "other" the rest of the machine:\n');
+    console.log(printGrid(['phase', 'events', 'seconds', 'machine busy', 'api', 'worker', 'postgres', 'redis', 'bare', 'loadgen', 'other'], cpuRows));
+  }
+  if (results.batch?.breakdown) {
+    const b = results.batch.breakdown;
+    console.log(`\nPostgreSQL, ${b.rowsPerStatement} rows per committed statement, one connection (median of ${b.iterations}):\n`);
+    console.log(printGrid(['statement', 'ms', 'µs/row'], b.statements.map((s) => [s.what, s.medianMs, s.usPerRow])));
+    console.log(`\nEXPLAIN ANALYZE of the worker's statement (${b.explainExecutionMs} ms):\n${b.explain.map((e) => `  ${e.node}  ${e.actualMs} ms, ${e.rows} rows`).join('\n')}`);
+  }
+  for (const [phase, byProc] of Object.entries(profiles)) {
+    for (const [proc, s] of Object.entries(byProc)) {
+      console.log(`\nCPU profile, ${proc}, during ${phase} (${s.windowSeconds} s window, ${(s.busyMs / 1000).toFixed(1)} s busy, ${(s.idleMs / 1000).toFixed(1)} s idle):`);
+      console.log(printGrid(['self time by package', 'ms', '%'], s.byPackage.slice(0, 10).map((e) => [e.name, e.ms, e.percent])));
+      console.log(printGrid(['top functions (self time)', 'ms', '%'], s.topSelf.slice(0, 12).map((e) => [e.name, e.ms, e.percent])));
+      console.log(printGrid(['Sluice functions (inclusive)', 'ms', '%'], s.sluiceInclusive.slice(0, 10).map((e) => [e.name, e.ms, e.percent])));
+    }
+  }
+  if (h.notes.length) console.log(`\nNotes:\n${h.notes.map((n) => `  - ${n}`).join('\n')}`);
+
+  const report = {
+    kind: opts.smoke ? 'smoke' : opts.all ? 'full' : 'partial',
+    scenarios: opts.scenarios,
+    profiled: opts.profile,
+    settings: { ...p, sluiceEnv: { RATE_LIMIT_RPS: '0', RATE_LIMIT_EPS: '0', ...opts.set }, eventBytes: eventBytes() },
+    machine,
+    table: rows,
+    results,
+    phases: h.phases,
+    profiles: opts.profile ? profiles : undefined,
+    notes: h.notes,
+    failures: h.failures,
+    durationSeconds: round((Date.now() - startedAt) / 1000, 1),
+  };
+  const outFile = opts.out ?? (opts.smoke ? join(os.tmpdir(), 'sluice-bench-smoke.json') : opts.all && !opts.profile ? join(ROOT, 'bench', 'results', 'latest.json') : join(os.tmpdir(), `sluice-bench-${opts.scenarios.join('-')}${opts.profile ? '-profile' : ''}.json`));
+  writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nWrote ${outFile} (${report.durationSeconds} s).`);
+
+  if (h.failures.length) {
+    console.error(`\nThe harness failed (${h.failures.length}):\n${h.failures.map((f) => `  - ${f}`).join('\n')}`);
+    console.error(`Logs kept in ${runDir}`);
+    exitCode = 1;
+  } else if (opts.profile) {
+    console.log(`CPU profiles (open in Chrome DevTools / speedscope): ${join(runDir, 'profiles')}`);
+  } else {
+    rmSync(runDir, { recursive: true, force: true });
+  }
+  if (!opts.smoke && rows.some((r) => r.pass === false)) console.log('Some targets were missed (informational: the exit code only reflects harness failures).');
+  return exitCode;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
