@@ -91,7 +91,7 @@ export class EnvironmentVariables {
 
 export const VARIABLES: VariableDoc[] = [
   { name: 'ROLE', default: 'all', description: '`api` (HTTP ingestion, admin, docs), `worker` (queue consumers) or `all` (both in one process).' },
-  { name: 'NODE_ENV', default: 'development', description: '`production` switches logs to JSON and requires `ADMIN_TOKEN` to be set explicitly for the admin API.' },
+  { name: 'NODE_ENV', default: 'development', description: '`production` switches logs to JSON and never generates an `ADMIN_TOKEN` (bootstrap stays off unless one is set).' },
   { name: 'PORT', default: '3000 (api, all) / 3001 (worker)', description: 'HTTP port. The worker serves only `/health/*` and `/metrics` on it.' },
   { name: 'HOST', default: '0.0.0.0', description: 'Interface to listen on.' },
   { name: 'DATABASE_URL', default: 'postgres://postgres@127.0.0.1:5432/sluice', description: 'PostgreSQL connection URL. `npm run migration:run` creates the database if it is missing and the user may.', secret: true },
