@@ -16,7 +16,7 @@ export function rssBytes(pid: number): number | null {
  * one sampler serves the whole run: the orchestrator switches `phase` as scenarios go by.
  */
 export class RssSampler {
-  phase = 'idle';
+  phase = 'startup';
   private readonly peaks = new Map<string, Map<string, number>>();
   private timer: NodeJS.Timeout | null = null;
 
@@ -89,16 +89,18 @@ export function cpuSeconds(pid: number): number | null {
   }
 }
 
-/** Busy CPU seconds of the whole machine (all cores) since boot, from /proc/stat. */
-export function machineBusySeconds(): number {
+/**
+ * CPU seconds of the whole machine (all cores) since boot, from /proc/stat: busy (what our
+ * processes and everything else ran) and stolen (by the hypervisor for other guests).
+ */
+export function machineSeconds(): { busy: number; steal: number } {
   try {
     const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
     const v = line.trim().split(/\s+/).slice(1).map(Number);
     // user nice system idle iowait irq softirq steal guest guest_nice; guest time is already in user
-    const busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
-    return busy / ticksPerSecond();
+    return { busy: (v[0] + v[1] + v[2] + v[5] + v[6]) / ticksPerSecond(), steal: v[7] / ticksPerSecond() };
   } catch {
-    return 0;
+    return { busy: 0, steal: 0 };
   }
 }
 
@@ -106,7 +108,7 @@ export interface CpuSnapshot {
   at: number;
   /** component -> pid -> CPU seconds used so far */
   byComponent: Record<string, Record<number, number>>;
-  machineBusy: number;
+  machine: { busy: number; steal: number };
 }
 
 /**
@@ -127,14 +129,14 @@ export class CpuAccounting {
         if (s !== null) byComponent[name][pid] = s;
       }
     }
-    return { at: Date.now(), byComponent, machineBusy: machineBusySeconds() };
+    return { at: Date.now(), byComponent, machine: machineSeconds() };
   }
 
   /**
    * CPU seconds per component between two snapshots; `other` is whatever else kept the
    * machine busy (the noise of a shared machine).
    */
-  static delta(a: CpuSnapshot, b: CpuSnapshot): { seconds: number; cpu: Record<string, number> } {
+  static delta(a: CpuSnapshot, b: CpuSnapshot): { seconds: number; cpu: Record<string, number>; stealSeconds: number } {
     const cpu: Record<string, number> = {};
     let ours = 0;
     for (const [name, pids] of Object.entries(b.byComponent)) {
@@ -143,8 +145,8 @@ export class CpuAccounting {
       cpu[name] = round(d, 3);
       ours += d;
     }
-    cpu.other = round(Math.max(0, b.machineBusy - a.machineBusy - ours), 3);
-    return { seconds: round((b.at - a.at) / 1000, 3), cpu };
+    cpu.other = round(Math.max(0, b.machine.busy - a.machine.busy - ours), 3);
+    return { seconds: round((b.at - a.at) / 1000, 3), cpu, stealSeconds: round(b.machine.steal - a.machine.steal, 3) };
   }
 }
 
