@@ -38,6 +38,7 @@ describe('loadConfig', () => {
       expect(config.batching).toEqual({
         flushEvents: 500,
         flushMs: 5,
+        maxInFlight: 2,
         jobMaxEvents: 500,
         enqueueTimeoutMs: 1000,
       });

@@ -14,7 +14,7 @@ export class AppConfig {
   readonly admin: { token: string | null; generated: boolean };
   readonly log: { level: string; format: 'json' | 'pretty' };
   readonly limits: { maxEventBytes: number; maxRequestBytes: number };
-  readonly batching: { flushEvents: number; flushMs: number; jobMaxEvents: number; enqueueTimeoutMs: number };
+  readonly batching: { flushEvents: number; flushMs: number; maxInFlight: number; jobMaxEvents: number; enqueueTimeoutMs: number };
   readonly worker: {
     concurrency: number;
     attempts: number;
@@ -51,6 +51,7 @@ export class AppConfig {
     this.batching = {
       flushEvents: env.BATCH_FLUSH_EVENTS,
       flushMs: env.BATCH_FLUSH_MS,
+      maxInFlight: env.BATCH_MAX_IN_FLIGHT,
       jobMaxEvents: env.JOB_MAX_EVENTS,
       enqueueTimeoutMs: env.ENQUEUE_TIMEOUT_MS,
     };

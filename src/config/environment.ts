@@ -64,6 +64,7 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1024) @Max(104857600) MAX_REQUEST_BYTES = 512000;
   @Transform(toInt) @IsInt() @Min(1) @Max(10000) BATCH_FLUSH_EVENTS = 500;
   @Transform(toInt) @IsInt() @Min(0) @Max(1000) BATCH_FLUSH_MS = 5;
+  @Transform(toInt) @IsInt() @Min(0) @Max(64) BATCH_MAX_IN_FLIGHT = 2;
   @Transform(toInt) @IsInt() @Min(1) @Max(10000) JOB_MAX_EVENTS = 500;
   @Transform(toInt) @IsInt() @Min(50) @Max(60000) ENQUEUE_TIMEOUT_MS = 1000;
 
@@ -106,6 +107,7 @@ export const VARIABLES: VariableDoc[] = [
   { name: 'MAX_REQUEST_BYTES', default: '512000', description: 'Largest request body after gzip decompression; larger requests get 413.' },
   { name: 'BATCH_FLUSH_EVENTS', default: '500', description: 'The api groups concurrent requests into one queue job; it flushes at this many events...' },
   { name: 'BATCH_FLUSH_MS', default: '5', description: '...or this many milliseconds after the first pending event, whichever comes first.' },
+  { name: 'BATCH_MAX_IN_FLIGHT', default: '2', description: 'While fewer flushes than this are under way, pending events go out at the end of the event-loop turn (no added latency at low load); while that many are under way, events gather until one completes (bigger jobs under load). 0: flush only on BATCH_FLUSH_EVENTS or BATCH_FLUSH_MS.' },
   { name: 'JOB_MAX_EVENTS', default: '500', description: 'Largest number of events in one queue job; bigger requests are split.' },
   { name: 'ENQUEUE_TIMEOUT_MS', default: '1000', description: 'How long a request waits for Redis before answering 503 with `Retry-After`.' },
   { name: 'WORKER_CONCURRENCY', default: '4', description: 'Jobs a worker process writes in parallel (each uses one database connection).' },

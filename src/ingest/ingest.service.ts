@@ -48,6 +48,7 @@ export class IngestService implements OnApplicationShutdown {
     this.batcher = new MicroBatcher((events) => this.producer.enqueue(events), {
       maxItems: config.batching.flushEvents,
       maxDelayMs: config.batching.flushMs,
+      maxInFlight: config.batching.maxInFlight,
     });
   }
 

@@ -224,3 +224,52 @@ describe('MicroBatcher', () => {
     });
   });
 });
+
+describe('MicroBatcher, adaptive mode (maxInFlight)', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('flushes at the end of the event-loop turn when no flush is under way', () => {
+    const { fn, calls } = controlledFlush();
+    const batcher = new MicroBatcher(fn, { maxItems: 100, maxDelayMs: 1000, maxInFlight: 1 });
+    void batcher.add([1]);
+    void batcher.add([2]);
+    expect(fn).not.toHaveBeenCalled();
+    jest.advanceTimersByTime(1); // the setImmediate, long before the 1000 ms timer
+    expect(calls.map((c) => c.items)).toEqual([[1, 2]]);
+  });
+
+  it('gathers while maxInFlight flushes are under way and sends the gathered items when one completes', async () => {
+    const { fn, calls } = controlledFlush();
+    const batcher = new MicroBatcher(fn, { maxItems: 100, maxDelayMs: 1000, maxInFlight: 1 });
+    const first = observe(batcher.add([1]));
+    jest.advanceTimersByTime(1);
+    expect(calls).toHaveLength(1);
+    const second = observe(batcher.add([2]));
+    const third = observe(batcher.add([3]));
+    jest.advanceTimersByTime(1);
+    // Still one flush: the slot is taken, so 2 and 3 wait (the 1000 ms cap is far away).
+    expect(calls).toHaveLength(1);
+    calls[0].settle.resolve();
+    await tick();
+    expect(first.resolved).toBe(true);
+    jest.advanceTimersByTime(1);
+    expect(calls.map((c) => c.items)).toEqual([[1], [2, 3]]);
+    expect(second.settled || third.settled).toBe(false);
+    calls[1].settle.resolve();
+    await tick();
+    expect(second.resolved && third.resolved).toBe(true);
+  });
+
+  it('still honours maxDelayMs when the slots stay busy', () => {
+    const { fn, calls } = controlledFlush();
+    const batcher = new MicroBatcher(fn, { maxItems: 100, maxDelayMs: 50, maxInFlight: 1 });
+    void batcher.add([1]);
+    jest.advanceTimersByTime(1);
+    void batcher.add([2]);
+    jest.advanceTimersByTime(49);
+    expect(calls).toHaveLength(1);
+    jest.advanceTimersByTime(1);
+    expect(calls.map((c) => c.items)).toEqual([[1], [2]]);
+  });
+});
