@@ -1,22 +1,12 @@
 -- Generated snapshot of EventsRepository.INSERT_EVENTS_SQL (a unit test keeps it in step).
-WITH input AS (
-  SELECT * FROM json_to_recordset($1::json) AS r(
-    idx int, source_id uuid, message_id text, type text, event text, name text, user_id text,
-    anonymous_id text, group_id text, previous_id text, "timestamp" timestamptz,
-    original_timestamp timestamptz, sent_at timestamptz, received_at timestamptz,
-    properties jsonb, traits jsonb, context jsonb, integrations jsonb, extra jsonb)
-), uniq AS (
-  SELECT DISTINCT ON (source_id, message_id) * FROM input ORDER BY source_id, message_id, idx
+WITH uniq AS (
+  SELECT DISTINCT ON (source_id, message_id) * FROM sluice_incoming ORDER BY source_id, message_id, idx
 ), claimed AS (
   INSERT INTO event_dedup (source_id, message_id)
   SELECT source_id, message_id FROM uniq
   ON CONFLICT DO NOTHING
   RETURNING source_id, message_id
 )
-INSERT INTO events (source_id, message_id, type, event, name, user_id, anonymous_id, group_id,
-  previous_id, "timestamp", original_timestamp, sent_at, received_at, properties, traits,
-  context, integrations, extra)
-SELECT u.source_id, u.message_id, u.type, u.event, u.name, u.user_id, u.anonymous_id, u.group_id,
-  u.previous_id, u."timestamp", u.original_timestamp, u.sent_at, u.received_at, u.properties,
-  u.traits, u.context, u.integrations, u.extra
+INSERT INTO events (source_id, message_id, type, event, name, user_id, anonymous_id, group_id, previous_id, "timestamp", original_timestamp, sent_at, received_at, properties, traits, context, integrations, extra)
+SELECT u.source_id, u.message_id, u.type, u.event, u.name, u.user_id, u.anonymous_id, u.group_id, u.previous_id, u."timestamp", u.original_timestamp, u.sent_at, u.received_at, u.properties, u.traits, u.context, u.integrations, u.extra
 FROM uniq u JOIN claimed c USING (source_id, message_id)
