@@ -750,9 +750,10 @@ async function main(): Promise<number> {
   }
   if (results.batch?.breakdown) {
     const b = results.batch.breakdown;
-    console.log(`\nPostgreSQL, ${b.rowsPerStatement} rows per committed statement, one connection (median of ${b.iterations}):\n`);
-    console.log(printGrid(['statement', 'ms', 'µs/row'], b.statements.map((s) => [s.what, s.medianMs, s.usPerRow])));
-    console.log(`\nEXPLAIN ANALYZE of the worker's statement (${b.explainExecutionMs} ms):\n${b.explain.map((e) => `  ${e.node}  ${e.actualMs} ms, ${e.rows} rows`).join('\n')}`);
+    console.log(`\nPostgreSQL, ${b.rowsPerStatement} rows per committed write, one connection, payload preparation included (median of ${b.iterations}):\n`);
+    console.log(printGrid(['write', 'ms', 'µs/row'], b.statements.map((s) => [s.what, s.medianMs, s.usPerRow])));
+    for (const e of b.explain) console.log(`\nEXPLAIN ANALYZE, ${e.what} (${e.executionMs} ms):\n${e.nodes.map((n) => `  ${n.node}  ${n.actualMs} ms, ${n.rows} rows`).join('\n')}`);
+    for (const n of b.notes) h.notes.push(n);
   }
   for (const [phase, byProc] of Object.entries(profiles)) {
     for (const [proc, s] of Object.entries(byProc)) {
