@@ -1,4 +1,5 @@
 import { Body, Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
 import {
   ApiBadRequestResponse,
   ApiBasicAuth,
@@ -22,6 +23,9 @@ import { IngestRateLimitGuard } from '../ratelimit/ingest-rate-limit.guard';
 import { EventType } from './event-validator';
 import { AliasDto, BatchDto, GroupDto, IdentifyDto, IngestResponseDto, PageDto, ScreenDto, TrackDto } from './ingest.dto';
 import { IngestContext, IngestResult, IngestService } from './ingest.service';
+
+/** Helmet skips these routes; bootstrap.ts sets a fixed set of security headers instead. */
+const STATIC_SECURITY_HEADERS = { helmet: { skipRoute: true } };
 
 export interface IngestResponse extends IngestResult {
   success: true;
@@ -50,6 +54,7 @@ export class IngestController {
 
   @Post(['track', 't'])
   @HttpCode(200)
+  @RouteConfig(STATIC_SECURITY_HEADERS)
   @ApiOperation({ summary: 'Record an action a user performed' })
   @ApiBody({ type: TrackDto })
   track(@Body() body: unknown, @Req() req: FastifyRequest): Promise<IngestResponse> {
@@ -58,6 +63,7 @@ export class IngestController {
 
   @Post(['identify', 'i'])
   @HttpCode(200)
+  @RouteConfig(STATIC_SECURITY_HEADERS)
   @ApiOperation({ summary: 'Tie a user to their traits' })
   @ApiBody({ type: IdentifyDto })
   identify(@Body() body: unknown, @Req() req: FastifyRequest): Promise<IngestResponse> {
@@ -66,6 +72,7 @@ export class IngestController {
 
   @Post(['page', 'p'])
   @HttpCode(200)
+  @RouteConfig(STATIC_SECURITY_HEADERS)
   @ApiOperation({ summary: 'Record a page view' })
   @ApiBody({ type: PageDto })
   page(@Body() body: unknown, @Req() req: FastifyRequest): Promise<IngestResponse> {
@@ -74,6 +81,7 @@ export class IngestController {
 
   @Post(['screen', 's'])
   @HttpCode(200)
+  @RouteConfig(STATIC_SECURITY_HEADERS)
   @ApiOperation({ summary: 'Record a mobile screen view' })
   @ApiBody({ type: ScreenDto })
   screen(@Body() body: unknown, @Req() req: FastifyRequest): Promise<IngestResponse> {
@@ -82,6 +90,7 @@ export class IngestController {
 
   @Post(['group', 'g'])
   @HttpCode(200)
+  @RouteConfig(STATIC_SECURITY_HEADERS)
   @ApiOperation({ summary: 'Associate a user with a group' })
   @ApiBody({ type: GroupDto })
   group(@Body() body: unknown, @Req() req: FastifyRequest): Promise<IngestResponse> {
@@ -90,6 +99,7 @@ export class IngestController {
 
   @Post(['alias', 'a'])
   @HttpCode(200)
+  @RouteConfig(STATIC_SECURITY_HEADERS)
   @ApiOperation({ summary: 'Merge two user identities' })
   @ApiBody({ type: AliasDto })
   alias(@Body() body: unknown, @Req() req: FastifyRequest): Promise<IngestResponse> {
@@ -98,6 +108,7 @@ export class IngestController {
 
   @Post(['batch', 'b', 'import'])
   @HttpCode(200)
+  @RouteConfig(STATIC_SECURITY_HEADERS)
   @ApiOperation({ summary: 'Send many events at once; invalid ones are rejected one by one' })
   @ApiBody({ type: BatchDto })
   async batch(@Body() body: unknown, @Req() req: FastifyRequest): Promise<IngestResponse> {

@@ -73,6 +73,8 @@ export class IngestService implements OnApplicationShutdown {
     }
     for (const r of rejected) this.metrics.eventsRejected.inc({ reason: r.reason });
     if (queued.length > 0) {
+      const byType: Record<string, number> = {};
+      for (const q of queued) byType[q.e.type] = (byType[q.e.type] ?? 0) + 1;
       if (this.backpressure.current.overLimit) {
         this.metrics.backpressureRejections.inc();
         throw new RetryLaterException(
@@ -81,7 +83,7 @@ export class IngestService implements OnApplicationShutdown {
         );
       }
       await this.batcher.add(queued);
-      for (const q of queued) this.metrics.eventsReceived.inc({ type: q.e.type });
+      for (const type in byType) this.metrics.eventsReceived.inc({ type }, byType[type]);
     }
     return { accepted: queued.length, rejected };
   }
@@ -102,9 +104,10 @@ export class IngestService implements OnApplicationShutdown {
       : null;
   }
 
-  private normalise(event: Record<string, any>, type: EventType, envelope: BatchEnvelope): Record<string, any> {
-    const e: Record<string, any> = { ...event, type };
-    delete e.writeKey; // a credential, never stored
+  /** Completes the event in place (the parsed body is ours and used once). */
+  private normalise(e: Record<string, any>, type: EventType, envelope: BatchEnvelope): Record<string, any> {
+    e.type = type;
+    if (e.writeKey !== undefined) delete e.writeKey; // a credential, never stored
     if (e.messageId === undefined || e.messageId === null || e.messageId === '') e.messageId = `api-${randomUUID()}`;
     if (envelope.sentAt && !e.sentAt) e.sentAt = envelope.sentAt;
     if (envelope.context) e.context = { ...envelope.context, ...(e.context ?? {}) };

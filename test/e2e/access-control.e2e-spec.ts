@@ -199,6 +199,16 @@ describe('access control (in-process)', () => {
       expect(csp).not.toContain('upgrade-insecure-requests');
     });
 
+    it('sends fixed security headers on ingestion routes (helmet skips them for speed)', async () => {
+      const src = await createSource(t);
+      const res = await t.http.post('/v1/track').set('Authorization', basic(src.writeKey)).send({ userId: 'u', event: 'h' });
+      expect(res.status).toBe(200);
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+      const admin = await t.http.get('/v1/admin/sources').set('Authorization', bearer());
+      expect(admin.headers['content-security-policy']).toContain("default-src 'self'");
+    });
+
     it('ignores X-Forwarded-For unless the proxy is trusted', async () => {
       const src = await createSource(t);
       await t.http.post('/v1/track').set('Authorization', basic(src.writeKey)).set('X-Forwarded-For', '203.0.113.9').send({ userId: 'u', event: 'xff', messageId: 'xff-1' });
