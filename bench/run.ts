@@ -5,6 +5,7 @@
  *   npm run bench -- batch               one scenario: batch | single | latency | memory | queries
  *   npm run bench -- --smoke             a few seconds each, for CI (exits 1 when the harness breaks)
  *   npm run bench -- batch --profile     api and worker under node --cpu-prof; summarises the profiles
+ *                                        (bench/results/profile.json; .cpuprofile files in a temp dir)
  *   options: --duration <s>  --out <file>  --set KEY=VALUE (Sluice env, repeatable)  --keep
  *
  * See docs/performance.md for what each scenario measures and how.
@@ -779,7 +780,17 @@ async function main(): Promise<number> {
     failures: h.failures,
     durationSeconds: round((Date.now() - startedAt) / 1000, 1),
   };
-  const outFile = opts.out ?? (opts.smoke ? join(os.tmpdir(), 'sluice-bench-smoke.json') : opts.all && !opts.profile ? join(ROOT, 'bench', 'results', 'latest.json') : join(os.tmpdir(), `sluice-bench-${opts.scenarios.join('-')}${opts.profile ? '-profile' : ''}.json`));
+  // Full runs are the published figures, profiled runs the published profiles (docs/performance.md
+  // quotes both, through bench/markdown.ts); smoke and single-scenario runs go to the temp dir.
+  const outFile =
+    opts.out ??
+    (opts.smoke
+      ? join(os.tmpdir(), 'sluice-bench-smoke.json')
+      : opts.profile
+        ? join(ROOT, 'bench', 'results', 'profile.json')
+        : opts.all
+          ? join(ROOT, 'bench', 'results', 'latest.json')
+          : join(os.tmpdir(), `sluice-bench-${opts.scenarios.join('-')}.json`));
   writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nWrote ${outFile} (${report.durationSeconds} s).`);
 
