@@ -124,7 +124,7 @@ function main(): void {
   const args = process.argv.slice(2);
   const updateAt = args.indexOf('--update');
   const target = updateAt >= 0 ? args[updateAt + 1] : null;
-  const file = args.find((a, i) => !a.startsWith('--') && i !== updateAt + 1) ?? join(__dirname, 'results', 'latest.json');
+  const file = args.find((a, i) => !a.startsWith('--') && (updateAt < 0 || i !== updateAt + 1)) ?? join(__dirname, 'results', 'latest.json');
   const report = JSON.parse(readFileSync(file, 'utf8'));
   const md = render(report);
   if (!target) {
