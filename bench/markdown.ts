@@ -11,6 +11,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readableName } from './lib/profile';
 
 type Json = any;
 
@@ -47,7 +48,7 @@ function renderProfile(report: Json): string {
       out.push('');
       out.push(`**${proc}, during \`${phase}\`** (${(s.busyMs / 1000).toFixed(1)} s on CPU in a ${s.windowSeconds} s window). Self time by package: ${s.byPackage.slice(0, 8).map((e: Json) => `${e.name} ${e.percent} %`).join(' · ')}.`);
       out.push('');
-      out.push(table(['function (self time)', 'ms', '%'], s.topSelf.slice(0, 10).map((e: Json) => [`\`${e.name.replace(/\|/g, '\\|').slice(0, 90)}\``, n(e.ms), n(e.percent, 1)])));
+      out.push(table(['function (self time)', 'ms', '%'], s.topSelf.slice(0, 10).map((e: Json) => [`\`${readableName(e.name).replace(/\|/g, '\\|').slice(0, 90)}\``, n(e.ms), n(e.percent, 1)])));
     }
   }
   return out.join('\n');

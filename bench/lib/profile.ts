@@ -30,6 +30,16 @@ export interface ProfileSummary {
 
 const SPECIAL = new Set(['(garbage collector)', '(program)', '(idle)', '(root)']);
 
+/**
+ * V8 names a regular expression's compiled code after its source; secure-json-parse's
+ * `(?:c|\u0063)(?:o|\u006[Ff])...` scans read better as the word they look for.
+ */
+export function readableName(name: string): string {
+  if (!name.startsWith('RegExp: ')) return name;
+  const word = name.replace(/\(\?:(.)\|(?:\\)+u00[0-9A-Fa-f]+(?:\[[A-Za-z]+\])?\)/g, '$1');
+  return word.length > 60 ? `${word.slice(0, 57)}...` : word;
+}
+
 /** Where a frame's code lives: a package, Sluice's own dist/, node internals, or V8 itself. */
 export function packageOf(url: string, fn: string): string {
   if (SPECIAL.has(fn)) return fn;
@@ -84,7 +94,7 @@ export function summariseProfile(file: string, exitedAtMs: number, fromMs: numbe
       continue;
     }
     busy += dt;
-    const key = SPECIAL.has(f.functionName) ? f.functionName : `${f.functionName || '(anonymous)'} ${shortUrl(f.url)}:${f.lineNumber + 1}`;
+    const key = SPECIAL.has(f.functionName) ? f.functionName : `${readableName(f.functionName) || '(anonymous)'} ${shortUrl(f.url)}:${f.lineNumber + 1}`;
     self.set(key, (self.get(key) ?? 0) + dt);
     const p = packageOf(f.url, f.functionName);
     pkg.set(p, (pkg.get(p) ?? 0) + dt);
