@@ -48,14 +48,15 @@ export class CredentialsService implements OnModuleInit, OnApplicationShutdown {
 
   async verify(presented: string): Promise<KeyPrincipal | null> {
     if (!parseKey(presented)) return null; // not even shaped like a key: no lookup at all
-    const hash = hashKey(presented);
-    const cacheKey = hash.toString('base64');
+    // Cached by the presented string (already in this process's memory for the request), so a
+    // cache hit costs no hashing; the database is only ever asked by hash.
+    const cacheKey = presented;
     const now = Date.now();
     const hit = this.cache.get(cacheKey);
     let value: KeyPrincipal | null;
     if (hit && hit.expiresAt > now) value = hit.value;
     else {
-      value = await this.keys.findActiveByHash(hash);
+      value = await this.keys.findActiveByHash(hashKey(presented));
       if (this.cache.size >= MAX_CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
       this.cache.set(cacheKey, { value, expiresAt: now + (value ? this.config.keyCacheTtlMs : Math.min(NEGATIVE_TTL_MS, this.config.keyCacheTtlMs)) });
     }

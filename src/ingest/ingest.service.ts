@@ -98,6 +98,9 @@ export class IngestService implements OnApplicationShutdown {
   }
 
   private sizeRejection(event: unknown): Rejection | null {
+    // A cheap upper bound settles almost every event; only one that might be over the limit
+    // is serialized to measure it exactly.
+    if (jsonBytesUpperBound(event, this.config.limits.maxEventBytes) <= this.config.limits.maxEventBytes) return null;
     const bytes = Buffer.byteLength(JSON.stringify(event));
     return bytes > this.config.limits.maxEventBytes
       ? { reason: 'event_too_large', message: `event is ${bytes} bytes; the limit is ${this.config.limits.maxEventBytes}` }
@@ -114,4 +117,31 @@ export class IngestService implements OnApplicationShutdown {
     if (envelope.integrations) e.integrations = { ...envelope.integrations, ...(e.integrations ?? {}) };
     return e;
   }
+}
+
+/**
+ * An upper bound on the UTF-8 size of JSON.stringify(value), without building the string: every
+ * string character counted at its worst case (6 bytes, a \uXXXX escape), numbers at 24. Stops
+ * as soon as the bound passes `stopAbove`.
+ */
+export function jsonBytesUpperBound(value: unknown, stopAbove: number): number {
+  let total = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') total += 2 + v.length * 6;
+    else if (typeof v === 'number' || typeof v === 'boolean' || v === null) total += 24;
+    else if (Array.isArray(v)) {
+      total += 2 + v.length;
+      for (const item of v) stack.push(item);
+    } else if (typeof v === 'object') {
+      total += 2;
+      for (const key in v as Record<string, unknown>) {
+        total += 4 + key.length * 6;
+        stack.push((v as Record<string, unknown>)[key]);
+      }
+    }
+    if (total > stopAbove) return total;
+  }
+  return total;
 }

@@ -61,6 +61,9 @@ export function copyLine(r: EventRow, idx: number): string {
   return `${idx}\t${r.source_id}\t${text(r.message_id)}\t${text(r.type)}\t${text(r.event)}\t${text(r.name)}\t${text(r.user_id)}\t${text(r.anonymous_id)}\t${text(r.group_id)}\t${text(r.previous_id)}\t${r.timestamp}\t${r.original_timestamp ?? '\\N'}\t${r.sent_at ?? '\\N'}\t${r.received_at}\t${json(r.properties)}\t${json(r.traits)}\t${json(r.context)}\t${json(r.integrations)}\t${json(r.extra)}\n`;
 }
 
+// Connections whose session already has the staging table (temp tables live per session).
+const staged = new WeakSet<object>();
+
 @Injectable()
 export class EventsRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
@@ -73,9 +76,12 @@ export class EventsRepository {
     const runner = this.db.createQueryRunner();
     try {
       const client = (await runner.connect()) as PoolClient;
+      if (!staged.has(client)) {
+        await client.query(CREATE_STAGING_SQL);
+        staged.add(client);
+      }
       await client.query('BEGIN');
       try {
-        await client.query(CREATE_STAGING_SQL);
         await pipeline(Readable.from([payload]), client.query(copyFrom(COPY_STAGING_SQL)));
         const result = await client.query(INSERT_EVENTS_SQL);
         await client.query('COMMIT');
