@@ -6,6 +6,7 @@ import type { KeyKind } from '../sources/api-key.entity';
 import { secretsEqual } from '../sources/key-format';
 import { BOOTSTRAP_KEY, KINDS_KEY } from './auth.decorators';
 import { CredentialsService } from './credentials.service';
+import { basicUser } from './write-key.guard';
 import { canReadSource } from './principal';
 
 /** `Authorization: Bearer <key>` (or the key as Basic user name). */
@@ -13,9 +14,7 @@ export function extractBearer(req: FastifyRequest): string | null {
   const auth = req.headers.authorization;
   if (!auth) return null;
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(auth);
-  if (bearer) return bearer[1];
-  if (/^Basic\s+/i.test(auth)) return Buffer.from(auth.replace(/^Basic\s+/i, ''), 'base64').toString('utf8').split(':')[0] || null;
-  return null;
+  return bearer ? bearer[1] : basicUser(auth);
 }
 
 /**

@@ -2,14 +2,16 @@ import { CanActivate, ExecutionContext, ForbiddenException, Injectable, Unauthor
 import type { FastifyRequest } from 'fastify';
 import { CredentialsService } from './credentials.service';
 
+/** The user name of an HTTP Basic `Authorization` header (where Segment SDKs put the key). */
+export function basicUser(auth: string | undefined): string | null {
+  if (!auth || !/^Basic\s+/i.test(auth)) return null;
+  return Buffer.from(auth.replace(/^Basic\s+/i, ''), 'base64').toString('utf8').split(':')[0] || null;
+}
+
 /** Segment's three ways to present a write key, in the order SDKs use them. */
 export function extractWriteKey(req: FastifyRequest): string | null {
-  const auth = req.headers.authorization;
-  if (auth && /^Basic\s+/i.test(auth)) {
-    const decoded = Buffer.from(auth.replace(/^Basic\s+/i, ''), 'base64').toString('utf8');
-    const user = decoded.split(':')[0];
-    if (user) return user;
-  }
+  const user = basicUser(req.headers.authorization);
+  if (user) return user;
   const header = req.headers['x-write-key'];
   if (typeof header === 'string' && header) return header;
   const body = req.body as { writeKey?: unknown } | undefined;

@@ -1,4 +1,4 @@
-import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config';
 import { MetricsService } from '../metrics/metrics.service';
@@ -36,7 +36,7 @@ export interface BatchEnvelope {
 const isPlainObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 @Injectable()
-export class IngestService implements OnApplicationShutdown {
+export class IngestService {
   private readonly batcher: MicroBatcher<QueuedEvent>;
 
   constructor(
@@ -88,11 +88,7 @@ export class IngestService implements OnApplicationShutdown {
     return { accepted: queued.length, rejected };
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    await this.batcher.drain();
-  }
-
-  /** Flushes events still waiting for their micro-batch (graceful shutdown). */
+  /** Flushes events still waiting for their micro-batch: drainAndClose calls it before the queue closes. */
   drain(): Promise<void> {
     return this.batcher.drain();
   }

@@ -33,8 +33,4 @@ export class DeadLettersRepository {
       [json, jobId === undefined ? null : String(jobId), attempts],
     );
   }
-
-  count(): Promise<number> {
-    return this.db.query('SELECT count(*)::int AS n FROM dead_letters').then((r: { n: number }[]) => r[0].n);
-  }
 }

@@ -24,10 +24,6 @@ export class EventsQueueProducer {
     private readonly stats: QueueStatsService,
   ) {}
 
-  get queueInstance(): Queue<PersistEventsJob> {
-    return this.queue;
-  }
-
   /**
    * Resolves once every event is stored in Redis as part of a job; rejects with
    * QueueUnavailableError within ENQUEUE_TIMEOUT_MS otherwise.

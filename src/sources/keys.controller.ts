@@ -1,32 +1,27 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, UseGuards, UsePipes, ValidationPipe } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { KeyProtected } from '../auth/key-protected.decorator';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
   ApiCreatedResponse,
-  ApiForbiddenResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Actor } from '../audit/actor';
 import { CurrentActor } from '../audit/actor';
-import { ApiKeyGuard } from '../auth/api-key.guard';
-import { AllowBootstrapToken, RequireKeyKind } from '../auth/auth.decorators';
-import { ApiThrottlerGuard } from '../ratelimit/api-throttler.guard';
+import { AllowBootstrapToken } from '../auth/auth.decorators';
 import { KeysService } from './keys.service';
-import { CreatedKeyDto, CreateKeyDto, KeySummaryDto, ListKeysQueryDto, RotatedKeyDto, RotateKeyDto } from './sources.dto';
+import {
+  CreatedKeyDto,
+  CreateKeyDto,
+  KeySummaryDto,
+  ListKeysQueryDto,
+  RotatedKeyDto,
+  RotateKeyDto,
+} from './sources.dto';
 
-@ApiTags('admin')
-@ApiBearerAuth('apiKey')
-@ApiUnauthorizedResponse({ description: 'No, unknown, revoked or expired key' })
-@ApiForbiddenResponse({ description: 'Not an admin key' })
-@ApiTooManyRequestsResponse({ description: 'Over API_RATE_LIMIT_RPS for this key' })
-@RequireKeyKind('admin')
-@UseGuards(ApiKeyGuard, ApiThrottlerGuard)
-@UsePipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true }))
+@KeyProtected('admin', ['admin'], 'Not an admin key')
 @Controller('v1/admin/keys')
 export class KeysController {
   constructor(private readonly keys: KeysService) {}
@@ -46,7 +41,11 @@ export class KeysController {
   @ApiOperation({ summary: 'List keys (never their secrets)' })
   @ApiOkResponse({ type: [KeySummaryDto] })
   list(@Query() q: ListKeysQueryDto): Promise<KeySummaryDto[]> {
-    return this.keys.listKeys({ kind: q.kind, sourceId: q.sourceId, includeRevoked: q.includeRevoked === 'true' });
+    return this.keys.listKeys({
+      kind: q.kind,
+      sourceId: q.sourceId,
+      includeRevoked: q.includeRevoked === 'true',
+    });
   }
 
   @Get(':id')
@@ -62,7 +61,10 @@ export class KeysController {
   @ApiOperation({ summary: 'Revoke a key: refused by every api replica within seconds' })
   @ApiOkResponse({ type: KeySummaryDto })
   @ApiNotFoundResponse()
-  revoke(@Param('id', ParseUUIDPipe) id: string, @CurrentActor() actor: Actor): Promise<KeySummaryDto> {
+  revoke(
+    @Param('id', ParseUUIDPipe) id: string,
+    @CurrentActor() actor: Actor,
+  ): Promise<KeySummaryDto> {
     return this.keys.revokeKey(id, actor);
   }
 
@@ -71,7 +73,11 @@ export class KeysController {
   @ApiOperation({ summary: 'Issue a successor key; the old one keeps working for overlapSeconds' })
   @ApiCreatedResponse({ type: RotatedKeyDto })
   @ApiNotFoundResponse()
-  rotate(@Param('id', ParseUUIDPipe) id: string, @Body() body: RotateKeyDto, @CurrentActor() actor: Actor): Promise<RotatedKeyDto> {
+  rotate(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() body: RotateKeyDto,
+    @CurrentActor() actor: Actor,
+  ): Promise<RotatedKeyDto> {
     return this.keys.rotateKey(id, body.overlapSeconds, actor);
   }
 }

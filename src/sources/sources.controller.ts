@@ -1,33 +1,29 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, UseGuards, UsePipes, ValidationPipe } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+} from '@nestjs/common';
+import { KeyProtected } from '../auth/key-protected.decorator';
 import {
   ApiBadRequestResponse,
-  ApiBearerAuth,
   ApiCreatedResponse,
-  ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Actor } from '../audit/actor';
 import { CurrentActor } from '../audit/actor';
-import { ApiKeyGuard } from '../auth/api-key.guard';
-import { RequireKeyKind } from '../auth/auth.decorators';
-import { ApiThrottlerGuard } from '../ratelimit/api-throttler.guard';
 import { CreatedSourceDto, CreateSourceDto, SourceDto, UpdateSourceDto } from './sources.dto';
 import { SourcesService } from './sources.service';
 
-@ApiTags('admin')
-@ApiBearerAuth('apiKey')
-@ApiUnauthorizedResponse({ description: 'No, unknown, revoked or expired key' })
-@ApiForbiddenResponse({ description: 'Not an admin key' })
-@ApiTooManyRequestsResponse({ description: 'Over API_RATE_LIMIT_RPS for this key' })
-@RequireKeyKind('admin')
-@UseGuards(ApiKeyGuard, ApiThrottlerGuard)
-@UsePipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true }))
+@KeyProtected('admin', ['admin'], 'Not an admin key')
 @Controller('v1/admin/sources')
 export class SourcesController {
   constructor(private readonly sources: SourcesService) {}
@@ -57,10 +53,16 @@ export class SourcesController {
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Rename a source or set its rate limits and daily quota (null: global default)' })
+  @ApiOperation({
+    summary: 'Rename a source or set its rate limits and daily quota (null: global default)',
+  })
   @ApiOkResponse({ type: SourceDto })
   @ApiNotFoundResponse()
-  update(@Param('id', ParseUUIDPipe) id: string, @Body() body: UpdateSourceDto, @CurrentActor() actor: Actor): Promise<SourceDto> {
+  update(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() body: UpdateSourceDto,
+    @CurrentActor() actor: Actor,
+  ): Promise<SourceDto> {
     return this.sources.updateSource(id, body, actor);
   }
 
