@@ -9,7 +9,7 @@ import { CLI_ACTOR } from './audit/actor';
 import { CoreModule } from './app/core.module';
 import { describeStartupError } from './common/startup-errors';
 import { AppConfig, loadConfig } from './config';
-import type { KeyKind } from './sources/api-key.entity';
+import type { KeyKind } from './domain/key-format';
 import { KeysService } from './sources/keys.service';
 import { SourcesModule } from './sources/sources.module';
 import { SourcesService } from './sources/sources.service';

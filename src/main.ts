@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { assertRedisReachable, createApp, drainAndClose } from './app/bootstrap';
+import { assertRedisReachable, createApp } from './app/create-app';
+import { drainAndClose } from './app/drain';
 import { describeStartupError } from './common/startup-errors';
 import { AppConfig, loadConfig } from './config';
 import { createLogger } from './logging/logger';

@@ -3,7 +3,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { CopyRowsFactory, EVENT_COLUMNS } from './events';
+import { EVENT_COLUMN_LIST } from '../../src/domain/events/event-columns';
+import { CopyRowsFactory } from './events';
 
 export interface CopyResult {
   sourceId: string;
@@ -37,7 +38,7 @@ export async function copyBaseline(clients: Client[], opts: { seconds: number; r
   const rowsPerBatch = opts.rowsPerBatch ?? 2000;
   const sourceId = randomUUID();
   const rows = new CopyRowsFactory(sourceId, opts.tag, rowsPerBatch);
-  const sql = `COPY events (${EVENT_COLUMNS.map((c) => `"${c}"`).join(', ')}) FROM STDIN`;
+  const sql = `COPY events (${EVENT_COLUMN_LIST}) FROM STDIN`;
   let total = 0;
   let batches = 0;
   const startedAt = Date.now();

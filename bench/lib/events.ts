@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { toEventRow, EventRow } from '../../src/processing/enrichment';
+import { copyFields } from '../../src/processing/copy-format';
+import type { IncomingEvent } from '../../src/queue/queue.constants';
+import { toEventRow } from '../../src/processing/enrichment';
 
 /**
  * Realistic Segment events (~1 KB serialized, like @segment/analytics-node sends them: library,
@@ -39,7 +41,7 @@ function context(i: number): Record<string, unknown> {
 }
 
 /** One event as an SDK sends it; messageId is the placeholder MID. */
-export function sdkEvent(i: number, nowMs: number): Record<string, unknown> {
+export function sdkEvent(i: number, nowMs: number): IncomingEvent {
   const base = {
     anonymousId: randomUUID(),
     userId: i % 4 === 0 ? undefined : `user-${i % 5000}`,
@@ -131,21 +133,6 @@ export function eventBytes(sample = 200): number {
   return Math.round(total / sample);
 }
 
-/** The columns of table `events`, in the order the COPY baseline writes them. */
-export const EVENT_COLUMNS: (keyof EventRow)[] = [
-  'source_id', 'message_id', 'type', 'event', 'name', 'user_id', 'anonymous_id', 'group_id', 'previous_id',
-  'timestamp', 'original_timestamp', 'sent_at', 'received_at', 'properties', 'traits', 'context', 'integrations', 'extra',
-];
-
-const JSON_COLUMNS = new Set<keyof EventRow>(['properties', 'traits', 'context', 'integrations', 'extra']);
-
-/** COPY text format: backslash, tab, newline and carriage return escaped; NULL as \N. */
-function copyField(v: unknown, json: boolean): string {
-  if (v === null || v === undefined) return '\\N';
-  const s = json ? JSON.stringify(v) : String(v);
-  return s.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
-}
-
 /**
  * The rows Sluice's worker would store for the same events (same normalisation as the api,
  * the worker's own toEventRow), rendered as COPY text with a messageId placeholder, so the
@@ -163,7 +150,7 @@ export class CopyRowsFactory {
     for (let i = 0; i < rows; i++) {
       const e = { ...sdkEvent(i, now), sentAt: new Date(now).toISOString() };
       const row = toEventRow({ s: sourceId, t: receivedAt, ip: '127.0.0.1', r: 'bench-copy', e });
-      lines.push(EVENT_COLUMNS.map((c) => copyField(row[c], JSON_COLUMNS.has(c))).join('\t'));
+      lines.push(copyFields(row));
     }
     this.template = new Template(`${lines.join('\n')}\n`);
     this.rowsPerChunk = rows;

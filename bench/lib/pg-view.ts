@@ -4,8 +4,10 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { toEventRow, EventRow } from '../../src/processing/enrichment';
-import { EVENT_COLUMNS, sdkEvent } from './events';
+import { EVENT_COLUMN_LIST, EVENT_COLUMNS, EventRow, sqlIdent } from '../../src/domain/events/event-columns';
+import { copyFields } from '../../src/processing/copy-format';
+import { toEventRow } from '../../src/processing/enrichment';
+import { sdkEvent } from './events';
 import { ROOT, withClient } from './stack';
 
 /**
@@ -39,12 +41,9 @@ export async function pgPids(c: Client, dbName: string): Promise<number[]> {
   return rows.map((r: { pid: number }) => r.pid);
 }
 
-const RECORDSET = `json_to_recordset($1::json) AS r(
-    idx int, source_id uuid, message_id text, type text, event text, name text, user_id text,
-    anonymous_id text, group_id text, previous_id text, "timestamp" timestamptz,
-    original_timestamp timestamptz, sent_at timestamptz, received_at timestamptz,
-    properties jsonb, traits jsonb, context jsonb, integrations jsonb, extra jsonb)`;
-const COLS = EVENT_COLUMNS.map((c) => `"${c}"`).join(', ');
+const RECORDSET = `json_to_recordset($1::json) AS r(idx int, ${EVENT_COLUMNS.map((c) => `${sqlIdent(c.name)} ${c.type}`).join(', ')})`;
+const COLS = EVENT_COLUMN_LIST;
+const U_COLS = EVENT_COLUMNS.map((c) => `u.${sqlIdent(c.name)}`).join(', ');
 
 export interface StatementTiming {
   what: string;
@@ -81,7 +80,7 @@ claimed AS (
   INSERT INTO event_dedup (source_id, message_id) SELECT source_id, message_id FROM uniq
   ON CONFLICT DO NOTHING RETURNING source_id, message_id
 )
-INSERT INTO events (${COLS}) SELECT ${EVENT_COLUMNS.map((col) => `u."${col}"`).join(', ')}
+INSERT INTO events (${COLS}) SELECT ${U_COLS}
 FROM uniq u JOIN claimed c USING (source_id, message_id)`;
 
 /** The same dedup + insert, from a staging table the rows were COPYed into. */
@@ -91,7 +90,7 @@ claimed AS (
   INSERT INTO event_dedup (source_id, message_id) SELECT source_id, message_id FROM uniq
   ON CONFLICT DO NOTHING RETURNING source_id, message_id
 )
-INSERT INTO events (${COLS}) SELECT ${EVENT_COLUMNS.map((col) => `u."${col}"`).join(', ')}
+INSERT INTO events (${COLS}) SELECT ${U_COLS}
 FROM uniq u JOIN claimed c USING (source_id, message_id)`;
 
 /**
@@ -134,17 +133,7 @@ export async function statementBreakdown(dbUrl: string, rowsPerStatement = 500, 
     return baseRows.map((r, i) => ({ ...r, source_id: sourceId, message_id: `pg-${randomUUID()}-${i}` }));
   };
   const asJson = (rows: EventRow[]) => JSON.stringify(rows.map((r, idx) => ({ idx, ...r })));
-  const asCopy = (rows: EventRow[]) =>
-    rows
-      .map((r) =>
-        EVENT_COLUMNS.map((c) => {
-          const v = r[c];
-          if (v === null || v === undefined) return '\\N';
-          const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
-          return s.replace(/[\\\t\n\r]/g, (ch) => (ch === '\\' ? '\\\\' : ch === '\t' ? '\\t' : ch === '\n' ? '\\n' : '\\r'));
-        }).join('\t'),
-      )
-      .join('\n') + '\n';
+  const asCopy = (rows: EventRow[]) => rows.map((r) => copyFields(r)).join('\n') + '\n';
   const copy = (c: Client, table: string, rows: EventRow[]) => pipeline(Readable.from([Buffer.from(asCopy(rows))]), c.query(copyFrom(`COPY ${table} (${COLS}) FROM STDIN`)));
   const inTransaction = async (c: Client, fn: () => Promise<unknown>) => {
     await c.query('BEGIN');

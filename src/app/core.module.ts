@@ -3,16 +3,19 @@ import { AppConfig, ConfigModule } from '../config';
 import { DatabaseModule } from '../database/database.module';
 import { HealthModule } from '../health/health.module';
 import { MetricsModule } from '../metrics/metrics.module';
-import { QueueModule } from '../queue/queue.module';
+import { ENTITIES } from './entities';
 
-/** What every role shares: config, PostgreSQL, the queue, metrics and health. */
+/**
+ * What every role shares: config, PostgreSQL, metrics and health. Config is the one global
+ * module: a value built before Nest starts, needed everywhere, and different per app instance
+ * in tests. Everything else is imported by the modules that use it.
+ */
 @Module({})
 export class CoreModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: CoreModule,
-      imports: [ConfigModule.forRoot(config), MetricsModule, DatabaseModule, QueueModule, HealthModule],
-      exports: [ConfigModule, MetricsModule, DatabaseModule, QueueModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(ENTITIES), MetricsModule, HealthModule],
     };
   }
 }

@@ -1,6 +1,6 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import type { Principal } from '../auth/principal';
+import type { Principal } from '../domain/principal';
 import type { ActorType } from './audit-log.entity';
 
 /** Who did an admin action, and from where: what an audit row records about its author. */

@@ -2,12 +2,12 @@ import { CanActivate, ExecutionContext, ForbiddenException, Injectable, Unauthor
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { AppConfig } from '../config';
-import type { KeyKind } from '../sources/api-key.entity';
-import { secretsEqual } from '../sources/key-format';
+import type { KeyKind } from '../domain/key-format';
+import { secretsEqual } from '../domain/key-format';
 import { BOOTSTRAP_KEY, KINDS_KEY } from './auth.decorators';
 import { CredentialsService } from './credentials.service';
 import { basicUser } from './write-key.guard';
-import { canReadSource } from './principal';
+import { canReadSource } from '../domain/principal';
 
 /** `Authorization: Bearer <key>` (or the key as Basic user name). */
 export function extractBearer(req: FastifyRequest): string | null {

@@ -1,7 +1,7 @@
 import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import type { KeyKind } from '../sources/api-key.entity';
-import type { Principal } from './principal';
+import type { KeyKind } from '../domain/key-format';
+import type { Principal } from '../domain/principal';
 
 export const KINDS_KEY = 'sluice:key-kinds';
 export const BOOTSTRAP_KEY = 'sluice:bootstrap-token';

@@ -1,9 +1,9 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../config';
-import { ApiKeysRepository } from '../sources/api-keys.repository';
-import { hashKey, parseKey } from '../sources/key-format';
+import { ApiKeysRepository } from './api-keys.repository';
+import { hashKey, parseKey } from '../domain/key-format';
 import { KeyInvalidationService } from './key-invalidation.service';
-import { KeyPrincipal } from './principal';
+import { KeyPrincipal } from '../domain/principal';
 
 interface CacheEntry {
   value: KeyPrincipal | null;

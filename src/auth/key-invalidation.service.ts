@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { AppConfig } from '../config';
-import { RedisConnections } from '../queue/redis-connections';
+import { RedisConnections } from '../redis/redis-connections';
 
 /**
  * Tells every api replica to drop its cached credentials (a key revoked or rotated, a source

@@ -1,7 +1,7 @@
 import { applyDecorators, UseGuards, UsePipes, ValidationPipe } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { ApiThrottlerGuard } from '../ratelimit/api-throttler.guard';
-import type { KeyKind } from '../sources/api-key.entity';
+import type { KeyKind } from '../domain/key-format';
 import { ApiKeyGuard } from './api-key.guard';
 import { RequireKeyKind } from './auth.decorators';
 

@@ -1,9 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
-import { INGEST_ROUTE } from '../ingest/body-decoding';
-import type { MetricsService } from '../metrics/metrics.service';
-import { QueueUnavailableError } from '../queue/events-queue.producer';
 import { RetryLaterException } from './errors';
 
 export interface ErrorBody {
@@ -34,7 +31,8 @@ function fastifyMessage(err: { code?: string; message: string }, maxRequestBytes
   }
 }
 
-function rejectReason(status: number, code: string | undefined): string | undefined {
+/** The reason code of a request refused before any route ran (body too large, bad JSON or encoding). */
+export function bodyErrorReason(status: number, code: string | undefined): string | undefined {
   if (status === 413) return 'request_too_large';
   if (code === 'SLUICE_BAD_CONTENT_ENCODING') return 'bad_encoding';
   if (code?.startsWith('FST_ERR_CTP')) return 'invalid_body';
@@ -42,17 +40,15 @@ function rejectReason(status: number, code: string | undefined): string | undefi
 }
 
 /**
- * Every exception, including Fastify's own (body too large, bad JSON or gzip, which Nest routes
+ * Knows no feature: features map their own errors to HttpExceptions (RetryLaterException for
+ * "try again later"). Every exception, including Fastify's own (body too large, bad JSON or gzip, which Nest routes
  * here too), becomes a JSON body a person can act on; unexpected ones are logged with stacks.
  */
 @Catch()
 export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpExceptionFilter');
 
-  constructor(
-    private readonly metrics?: MetricsService,
-    private readonly maxRequestBytes = 0,
-  ) {}
+  constructor(private readonly maxRequestBytes = 0) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
@@ -71,10 +67,6 @@ export class HttpExceptionFilter implements ExceptionFilter {
         extra = rest;
       }
       if (exception instanceof RetryLaterException) reply.header('Retry-After', String(exception.retryAfterSeconds));
-    } else if (exception instanceof QueueUnavailableError) {
-      status = HttpStatus.SERVICE_UNAVAILABLE;
-      message = `${exception.message}. Nothing from this request was accepted; retry after the Retry-After delay.`;
-      reply.header('Retry-After', '1');
     } else {
       const e = exception as { statusCode?: number; message: string };
       if (e?.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
@@ -84,11 +76,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
     }
     if (fastifyCode && status < 500) {
       message = fastifyMessage({ code: fastifyCode, message }, this.maxRequestBytes);
-      const reason = rejectReason(status, fastifyCode);
-      if (reason) {
-        extra = { ...extra, reason };
-        if (INGEST_ROUTE.test(request.url)) this.metrics?.eventsRejected.inc({ reason });
-      }
+      const reason = bodyErrorReason(status, fastifyCode);
+      if (reason) extra = { ...extra, reason };
     }
     if (status >= 500 && !(exception instanceof HttpException)) {
       this.logger.error(`${request.method} ${request.routeOptions?.url ?? request.url}: ${(exception as Error)?.stack ?? exception}`);

@@ -1,22 +1,24 @@
 import { DataSourceOptions } from 'typeorm';
 import { AppConfig } from '../config';
-import { ApiKeyEntity } from '../sources/api-key.entity';
-import { SourceEntity } from '../sources/source.entity';
-import { DeadLetterEntity } from '../processing/dead-letter.entity';
 import { Initial1764100000000 } from './migrations/1764100000000-Initial';
 import { AccessControl1764200000000 } from './migrations/1764200000000-AccessControl';
-import { AuditLogEntity } from '../audit/audit-log.entity';
 
-export const ENTITIES = [SourceEntity, ApiKeyEntity, DeadLetterEntity, AuditLogEntity];
 export const MIGRATIONS = [Initial1764100000000, AccessControl1764200000000];
 
-/** One definition for the app's connection and the TypeORM CLI's. */
-export function dataSourceOptions(config: AppConfig, overrides: Partial<{ poolSize: number; applicationName: string }> = {}): DataSourceOptions {
+export interface DataSourceOverrides {
+  /** The TypeORM entities (features own them; the app lists them in src/app/entities.ts). */
+  entities: NonNullable<DataSourceOptions['entities']>;
+  poolSize: number;
+  applicationName: string;
+}
+
+/** One definition for the app's connection, the migrator's and the TypeORM CLI's. */
+export function dataSourceOptions(config: AppConfig, overrides: Partial<DataSourceOverrides> = {}): DataSourceOptions {
   return {
     type: 'postgres',
     url: config.database.url,
     ssl: config.database.ssl ? { rejectUnauthorized: false } : false,
-    entities: ENTITIES,
+    entities: overrides.entities ?? [],
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',
     synchronize: false,

@@ -1,4 +1,5 @@
-import { EVENT_TYPES, RejectReason, validateEvent } from './event-validator';
+import { EVENT_TYPES } from '../domain/events/event-types';
+import { RejectReason, validateEvent } from './event-validator';
 
 const ID = { userId: 'user-1' };
 

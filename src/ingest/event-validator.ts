@@ -1,7 +1,5 @@
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
-
-export const EVENT_TYPES = ['track', 'identify', 'page', 'screen', 'group', 'alias'] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+import { EVENT_TYPES, isEventType } from '../domain/events/event-types';
 
 export type RejectReason =
   | 'not_an_object'
@@ -71,7 +69,7 @@ export function validateEvent(event: unknown, type: string | undefined): Rejecti
     return { reason: 'not_an_object', message: 'each event must be a JSON object' };
   }
   const e = event as Record<string, unknown>;
-  if (!type || !(EVENT_TYPES as readonly string[]).includes(type)) {
+  if (!isEventType(type)) {
     return { reason: 'invalid_type', message: `type must be one of: ${EVENT_TYPES.join(', ')}` };
   }
   if (!validateShape(e)) {

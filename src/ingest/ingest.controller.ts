@@ -16,16 +16,17 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { KeyPrincipal } from '../auth/principal';
+import { KeyPrincipal } from '../domain/principal';
 import { WriteKeyGuard } from '../auth/write-key.guard';
 import { DetailedBadRequest } from '../common/errors';
+import { securityHeadersConfig } from '../common/security-headers';
 import { IngestRateLimitGuard } from '../ratelimit/ingest-rate-limit.guard';
-import { EventType } from './event-validator';
+import { EventType } from '../domain/events/event-types';
 import { AliasDto, BatchDto, GroupDto, IdentifyDto, IngestResponseDto, PageDto, ScreenDto, TrackDto } from './ingest.dto';
 import { IngestContext, IngestResult, IngestService } from './ingest.service';
 
-/** Helmet skips these routes; bootstrap.ts sets a fixed set of security headers instead. */
-const STATIC_SECURITY_HEADERS = { helmet: { skipRoute: true } };
+/** The hottest routes get the lean header set (src/common/security-headers.ts). */
+const STATIC_SECURITY_HEADERS = securityHeadersConfig('ingest');
 
 export interface IngestResponse extends IngestResult {
   success: true;

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { EVENT_TYPES } from './event-validator';
+import { EVENT_TYPES } from '../domain/events/event-types';
 
 // These classes describe the routes for OpenAPI only; validation on the hot path is the
 // compiled JSON schema in event-validator.ts.

@@ -3,10 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config';
 import { MetricsService } from '../metrics/metrics.service';
 import { RetryLaterException } from '../common/errors';
-import { EventsQueueProducer } from '../queue/events-queue.producer';
+import { EventsQueueProducer, QueueUnavailableError } from '../queue/events-queue.producer';
 import { BackpressureService } from '../ratelimit/backpressure.service';
-import { QueuedEvent } from '../queue/queue.constants';
-import { EventType, Rejection, validateEvent } from './event-validator';
+import { IncomingEvent, QueuedEvent } from '../queue/queue.constants';
+import { EventType } from '../domain/events/event-types';
+import { Rejection, validateEvent } from './event-validator';
 import { MicroBatcher } from './micro-batcher';
 
 export interface IngestContext {
@@ -82,7 +83,14 @@ export class IngestService {
           5,
         );
       }
-      await this.batcher.add(queued);
+      try {
+        await this.batcher.add(queued);
+      } catch (err) {
+        if (err instanceof QueueUnavailableError) {
+          throw new RetryLaterException(`${err.message}. Nothing from this request was accepted; retry after the Retry-After delay.`, 1);
+        }
+        throw err;
+      }
       for (const type in byType) this.metrics.eventsReceived.inc({ type }, byType[type]);
     }
     return { accepted: queued.length, rejected };
@@ -104,14 +112,15 @@ export class IngestService {
   }
 
   /** Completes the event in place (the parsed body is ours and used once). */
-  private normalise(e: Record<string, any>, type: EventType, envelope: BatchEnvelope): Record<string, any> {
+  private normalise(e: Record<string, any>, type: EventType, envelope: BatchEnvelope): IncomingEvent {
     e.type = type;
     if (e.writeKey !== undefined) delete e.writeKey; // a credential, never stored
     if (e.messageId === undefined || e.messageId === null || e.messageId === '') e.messageId = `api-${randomUUID()}`;
     if (envelope.sentAt && !e.sentAt) e.sentAt = envelope.sentAt;
     if (envelope.context) e.context = { ...envelope.context, ...(e.context ?? {}) };
     if (envelope.integrations) e.integrations = { ...envelope.integrations, ...(e.integrations ?? {}) };
-    return e;
+    // Validated by the compiled schema above: from here on the event has the contract's shape.
+    return e as IncomingEvent;
   }
 }
 

@@ -1,26 +1,5 @@
+import { EventRow } from '../domain/events/event-columns';
 import { QueuedEvent } from '../queue/queue.constants';
-
-/** The stored shape of one event: the columns of table `events`. */
-export interface EventRow {
-  source_id: string;
-  message_id: string;
-  type: string;
-  event: string | null;
-  name: string | null;
-  user_id: string | null;
-  anonymous_id: string | null;
-  group_id: string | null;
-  previous_id: string | null;
-  timestamp: string;
-  original_timestamp: string | null;
-  sent_at: string | null;
-  received_at: string;
-  properties: unknown;
-  traits: unknown;
-  context: unknown;
-  integrations: unknown;
-  extra: Record<string, unknown> | null;
-}
 
 const COLUMN_FIELDS = new Set([
   'type', 'messageId', 'event', 'name', 'userId', 'anonymousId', 'groupId', 'previousId',

@@ -5,24 +5,16 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DataSource } from 'typeorm';
-import { EventRow } from './enrichment';
-
-const COLUMNS = [
-  'source_id', 'message_id', 'type', 'event', 'name', 'user_id', 'anonymous_id', 'group_id', 'previous_id',
-  '"timestamp"', 'original_timestamp', 'sent_at', 'received_at', 'properties', 'traits', 'context', 'integrations', 'extra',
-] as const;
-const COLUMN_LIST = COLUMNS.join(', ');
+import { EVENT_COLUMN_LIST, EVENT_COLUMNS, EventRow, sqlIdent } from '../domain/events/event-columns';
+import { copyLine } from './copy-format';
 
 /** The per-connection staging table the job's rows are COPYed into (emptied at commit). */
 export const CREATE_STAGING_SQL = `
 CREATE TEMP TABLE IF NOT EXISTS sluice_incoming (
-  idx int, source_id uuid, message_id text, type text, event text, name text, user_id text,
-  anonymous_id text, group_id text, previous_id text, "timestamp" timestamptz,
-  original_timestamp timestamptz, sent_at timestamptz, received_at timestamptz,
-  properties jsonb, traits jsonb, context jsonb, integrations jsonb, extra jsonb
+  idx int, ${EVENT_COLUMNS.map((c) => `${sqlIdent(c.name)} ${c.type}`).join(', ')}
 ) ON COMMIT DELETE ROWS`;
 
-export const COPY_STAGING_SQL = `COPY sluice_incoming (idx, ${COLUMN_LIST}) FROM STDIN`;
+export const COPY_STAGING_SQL = `COPY sluice_incoming (idx, ${EVENT_COLUMN_LIST}) FROM STDIN`;
 
 /**
  * The write path, in one transaction: the job's rows are COPYed into a temp table (the fastest
@@ -40,26 +32,9 @@ WITH uniq AS (
   ON CONFLICT DO NOTHING
   RETURNING source_id, message_id
 )
-INSERT INTO events (${COLUMN_LIST})
-SELECT ${COLUMNS.map((c) => `u.${c}`).join(', ')}
+INSERT INTO events (${EVENT_COLUMN_LIST})
+SELECT ${EVENT_COLUMNS.map((c) => `u.${sqlIdent(c.name)}`).join(', ')}
 FROM uniq u JOIN claimed c USING (source_id, message_id)`;
-
-// COPY text format: backslash, newline, carriage return and tab are escaped; \N is NULL.
-const TEXT_SPECIAL = /[\\\n\r\t]/;
-function text(v: string | null): string {
-  if (v === null) return '\\N';
-  return TEXT_SPECIAL.test(v) ? v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t') : v;
-}
-// JSON.stringify already escapes control characters, so only backslashes need doubling.
-function json(v: unknown): string {
-  if (v === null || v === undefined) return '\\N';
-  const s = JSON.stringify(v);
-  return s.includes('\\') ? s.replace(/\\/g, '\\\\') : s;
-}
-
-export function copyLine(r: EventRow, idx: number): string {
-  return `${idx}\t${r.source_id}\t${text(r.message_id)}\t${text(r.type)}\t${text(r.event)}\t${text(r.name)}\t${text(r.user_id)}\t${text(r.anonymous_id)}\t${text(r.group_id)}\t${text(r.previous_id)}\t${r.timestamp}\t${r.original_timestamp ?? '\\N'}\t${r.sent_at ?? '\\N'}\t${r.received_at}\t${json(r.properties)}\t${json(r.traits)}\t${json(r.context)}\t${json(r.integrations)}\t${json(r.extra)}\n`;
-}
 
 // Connections whose session already has the staging table (temp tables live per session).
 const staged = new WeakSet<object>();

@@ -6,7 +6,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { JobName, PersistEventsJob, QueuedEvent } from '../queue/queue.constants';
 import { QueueStatsService } from '../queue/queue-stats.service';
 import { DeadLetter, DeadLettersRepository } from './dead-letters.repository';
-import { EventRow } from './enrichment';
+import { EventRow } from '../domain/events/event-columns';
 import { EventsRepository } from './events.repository';
 import { isPermanentDbError, PersistEventsProcessor } from './persist-events.processor';
 

@@ -1,13 +1,15 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
+import '../queue/bull-internals';
 import { AppConfig } from '../config';
 import { requestContext } from '../logging/request-context';
 import { MetricsService } from '../metrics/metrics.service';
 import { JobName, PersistEventsJob, QueuedEvent, QueueName } from '../queue/queue.constants';
 import { QueueStatsService } from '../queue/queue-stats.service';
 import { DeadLetter, DeadLettersRepository } from './dead-letters.repository';
-import { EventRow, toEventRow } from './enrichment';
+import { EventRow } from '../domain/events/event-columns';
+import { toEventRow } from './enrichment';
 import { EventsRepository } from './events.repository';
 
 /**
@@ -42,11 +44,12 @@ export class PersistEventsProcessor implements OnModuleInit {
   onModuleInit(): void {
     // Bull names the worker connection in a floating promise that rejects (unhandled) when the
     // process shuts down during start-up; the name only serves Queue#getWorkers, unused here.
-    (this.queue as unknown as { setWorkerName: () => Promise<void> }).setWorkerName = () => Promise.resolve();
+    // (Pinned by test/integration/bull-internals.spec.ts.)
+    this.queue.setWorkerName = () => Promise.resolve();
     // Registered here rather than with @Process so that concurrency comes from validated config.
     this.queue.process(JobName.PersistEvents, this.config.worker.concurrency, (job) => this.handle(job)).catch((err: Error) => {
       // Rejects only when the queue is closed while still starting; anything else is fatal.
-      if (!(this.queue as unknown as { closing?: unknown }).closing) this.logger.error(`queue processing stopped: ${err.stack}`);
+      if (!this.queue.closing) this.logger.error(`queue processing stopped: ${err.stack}`);
     });
   }
 

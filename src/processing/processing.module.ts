@@ -1,10 +1,13 @@
 import { Module } from '@nestjs/common';
+import { MetricsModule } from '../metrics/metrics.module';
+import { QueueModule } from '../queue/queue.module';
 import { DeadLettersRepository } from './dead-letters.repository';
 import { EventsRepository } from './events.repository';
 import { MaintenanceService } from './maintenance.service';
 import { PersistEventsProcessor } from './persist-events.processor';
 
 @Module({
+  imports: [QueueModule, MetricsModule],
   providers: [EventsRepository, DeadLettersRepository, PersistEventsProcessor, MaintenanceService],
   exports: [PersistEventsProcessor],
 })

@@ -1,6 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { EVENT_COLUMNS, sqlIdent } from '../domain/events/event-columns';
+
+/** The query API's view of a stored event, derived from the one column list. */
+export const EVENT_VIEW_SELECT = EVENT_COLUMNS.filter((c) => c.view)
+  .map((c) => `${sqlIdent(c.name)} AS ${sqlIdent(c.field)}`)
+  .join(', ');
 
 export interface EventsQuery {
   sourceId: string;
@@ -33,9 +39,7 @@ export class EventsQueryRepository {
     }
     params.push(q.limit);
     return this.db.query(
-      `SELECT message_id AS "messageId", type, event, name, user_id AS "userId", anonymous_id AS "anonymousId",
-              group_id AS "groupId", previous_id AS "previousId", "timestamp", original_timestamp AS "originalTimestamp",
-              sent_at AS "sentAt", received_at AS "receivedAt", properties, traits, context, integrations, extra
+      `SELECT ${EVENT_VIEW_SELECT}
          FROM events WHERE ${where.join(' AND ')}
         ORDER BY "timestamp" DESC, message_id DESC LIMIT $${params.length}`,
       params,

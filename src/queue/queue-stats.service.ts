@@ -20,7 +20,7 @@ export class QueueStatsService implements OnModuleInit, OnModuleDestroy {
     @InjectQueue(QueueName.Events) private readonly queue: Queue<PersistEventsJob>,
     private readonly metrics: MetricsService,
   ) {
-    this.backlogKey = `${(queue as any).keyPrefix}:${QueueName.Events}:backlog-events`;
+    this.backlogKey = queue.toKey('backlog-events');
   }
 
   onModuleInit(): void {
@@ -37,7 +37,9 @@ export class QueueStatsService implements OnModuleInit, OnModuleDestroy {
   }
 
   async jobCounts(): Promise<Record<string, number>> {
-    return (await this.queue.getJobCounts()) as unknown as Record<string, number>;
+    // Bull's JobCounts, indexable by state name (its typings leave out `paused`, which it returns).
+    const counts: Record<string, number> = { ...(await this.queue.getJobCounts()) };
+    return counts;
   }
 
   async backlogEvents(counts?: Record<string, number>): Promise<number> {

@@ -2,10 +2,34 @@
 export const QueueName = { Events: 'events' } as const;
 export const JobName = { PersistEvents: 'persist' } as const;
 
+/** An identifier as Segment SDKs send it (some send numbers). */
+export type SegmentId = string | number | null;
+
 /**
- * One accepted event as the api queues it. The raw Segment payload is kept untouched (with a
- * generated messageId when it had none); the worker derives the stored row from it.
+ * A Segment event as the api accepted it: the client's payload with `type` set from the route,
+ * `messageId` always present, the batch envelope's context/integrations/sentAt merged in and any
+ * body `writeKey` removed. Fields Sluice does not know are kept (stored in `extra`).
  */
+export interface IncomingEvent {
+  type: string;
+  messageId: string;
+  userId?: SegmentId;
+  anonymousId?: SegmentId;
+  groupId?: SegmentId;
+  previousId?: SegmentId;
+  event?: string | null;
+  name?: string | null;
+  timestamp?: string | null;
+  originalTimestamp?: string | null;
+  sentAt?: string | null;
+  properties?: Record<string, unknown> | null;
+  traits?: Record<string, unknown> | null;
+  context?: Record<string, unknown> | null;
+  integrations?: Record<string, unknown> | null;
+  [field: string]: unknown;
+}
+
+/** One accepted event as the api queues it; the worker derives the stored row from it. */
 export interface QueuedEvent {
   /** source id */
   s: string;
@@ -15,8 +39,8 @@ export interface QueuedEvent {
   ip?: string;
   /** request id, so worker log lines can be tied to the request */
   r?: string;
-  /** the event (messageId always present; batch-level context/integrations/sentAt merged in) */
-  e: Record<string, any>;
+  /** the event */
+  e: IncomingEvent;
 }
 
 export interface PersistEventsJob {

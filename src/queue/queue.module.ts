@@ -1,15 +1,17 @@
 import { BullModule } from '@nestjs/bull';
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { AppConfig } from '../config';
 import { QueueName } from './queue.constants';
 import { EventsQueueProducer } from './events-queue.producer';
 import { QueueStatsService } from './queue-stats.service';
-import { RedisConnections, RedisModule } from './redis-connections';
+import { MetricsModule } from '../metrics/metrics.module';
+import { RedisConnections } from '../redis/redis-connections';
+import { RedisModule } from '../redis/redis.module';
 
-@Global()
 @Module({
   imports: [
     RedisModule,
+    MetricsModule,
     BullModule.forRootAsync({
       imports: [RedisModule],
       inject: [AppConfig, RedisConnections],

@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { KeyPrincipal } from '../auth/principal';
+import { KeyPrincipal } from '../domain/principal';
 import { RetryLaterException } from '../common/errors';
 import { AppConfig } from '../config';
 import { MetricsService } from '../metrics/metrics.service';

@@ -1,6 +1,9 @@
 import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AppConfig } from '../config';
+import { MetricsModule } from '../metrics/metrics.module';
+import { QueueModule } from '../queue/queue.module';
+import { RedisModule } from '../redis/redis.module';
 import { ApiThrottlerGuard } from './api-throttler.guard';
 import { BackpressureService } from './backpressure.service';
 import { IngestRateLimitGuard } from './ingest-rate-limit.guard';
@@ -8,12 +11,14 @@ import { RateLimitRepository } from './rate-limit.repository';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
 
 /** The Redis counters, shared by the ingestion guard and @nestjs/throttler's storage. */
-@Module({ providers: [RateLimitRepository, RedisThrottlerStorage], exports: [RateLimitRepository, RedisThrottlerStorage] })
+@Module({ imports: [RedisModule], providers: [RateLimitRepository, RedisThrottlerStorage], exports: [RateLimitRepository, RedisThrottlerStorage] })
 class RateLimitStorageModule {}
 
 @Module({
   imports: [
     RateLimitStorageModule,
+    MetricsModule,
+    QueueModule,
     ThrottlerModule.forRootAsync({
       imports: [RateLimitStorageModule],
       inject: [AppConfig, RedisThrottlerStorage],

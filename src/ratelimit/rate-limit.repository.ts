@@ -1,7 +1,16 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import type Redis from 'ioredis';
+import type { Result } from 'ioredis';
 import { AppConfig } from '../config';
-import { RedisConnections } from '../queue/redis-connections';
+import { RedisConnections } from '../redis/redis-connections';
+
+// The Lua commands defined below (ioredis' documented way to type custom commands).
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    sluiceCheckAndCount(...args: (string | number)[]): Result<[number, number], Context>;
+    sluiceHit(key: string, ttlMs: number): Result<[number, number], Context>;
+  }
+}
 
 export type LimitName = 'requests' | 'events' | 'daily_quota';
 
@@ -98,14 +107,14 @@ export class RateLimitRepository implements OnModuleInit {
     const day = Math.floor(now / 86_400_000);
     const nextSecond = (second + 1) * 1000 - now;
     const nextDay = (day + 1) * 86_400_000 - now;
-    const [index, current] = (await ((await this.conn()) as any).sluiceCheckAndCount(
+    const [index, current] = (await (await this.conn()).sluiceCheckAndCount(
       `${this.prefix}:{${sourceId}}:r:${second}`,
       `${this.prefix}:{${sourceId}}:e:${second}`,
       `${this.prefix}:{${sourceId}}:d:${day}`,
       limits.rps, 1, 2000,
       limits.eps, events, 2000,
       limits.daily, events, 2 * 86_400_000,
-    )) as [number, number];
+    ));
     if (index === 0) {
       const binding = limits.rps > 0 ? 'rps' : limits.eps > 0 ? 'eps' : 'daily';
       return { exceeded: null, limit: limits[binding], remaining: Math.max(0, limits[binding] - current), resetSeconds: Math.ceil((binding === 'daily' ? nextDay : nextSecond) / 1000) };
@@ -117,7 +126,7 @@ export class RateLimitRepository implements OnModuleInit {
 
   /** One hit in a window of `ttlMs`; returns the count so far and the window's remaining ms. */
   async hit(key: string, ttlMs: number): Promise<{ hits: number; ttlMs: number }> {
-    const [hits, ttl] = (await ((await this.conn()) as any).sluiceHit(`${this.prefix}:t:${key}`, ttlMs)) as [number, number];
+    const [hits, ttl] = await (await this.conn()).sluiceHit(`${this.prefix}:t:${key}`, ttlMs);
     return { hits, ttlMs: Math.max(0, ttl) };
   }
 }

@@ -1,4 +1,4 @@
-import { ApiKeyEntity } from './api-key.entity';
+import { ApiKeyEntity } from '../auth/api-key.entity';
 import { KeySummaryDto } from './sources.dto';
 
 export function keySummary(k: ApiKeyEntity): KeySummaryDto {

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsArray, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
-import type { KeyKind } from './api-key.entity';
+import type { KeyKind } from '../domain/key-format';
 
 export class CreateSourceDto {
   @ApiProperty({ example: 'web-app', description: 'Human name of the source (1-200 characters)' })

@@ -2,7 +2,7 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import { Actor } from '../audit/actor';
 import { AuditRepository } from '../audit/audit.repository';
 import { KeyInvalidationService } from '../auth/key-invalidation.service';
-import { ApiKeysRepository } from './api-keys.repository';
+import { ApiKeysRepository } from '../auth/api-keys.repository';
 import { keySummary } from './key-view';
 import { KeysService } from './keys.service';
 import { SourceEntity } from './source.entity';

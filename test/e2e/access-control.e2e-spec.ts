@@ -1,3 +1,4 @@
+import { waitForDrain } from '../support/drain';
 import { CredentialsService } from '../../src/auth/credentials.service';
 import { countEvents, createSource, startApp, TestApp, waitFor, withDb } from '../support/app';
 
@@ -130,7 +131,7 @@ describe('access control (in-process)', () => {
       expect(r.headers['x-ratelimit-remaining']).toMatch(/^\d+$/);
       expect(r.headers['x-ratelimit-reset']).toMatch(/^\d+$/);
       expect(r.body).toMatchObject({ statusCode: 429, reason: 'rate_limited', limit: 'requests' });
-      await new Promise((res) => setTimeout(res, 1000));
+      await waitForDrain(t.config.redis.prefix);
       expect(await countEvents(src.id)).toBe(ok);
       expect((await t.http.get('/metrics')).text).toMatch(new RegExp(`sluice_throttled_requests_total\\{source="${src.id}"\\} [1-9]`));
     });
@@ -199,14 +200,20 @@ describe('access control (in-process)', () => {
       expect(csp).not.toContain('upgrade-insecure-requests');
     });
 
-    it('sends fixed security headers on ingestion routes (helmet skips them for speed)', async () => {
+    it('sends the lean header set on ingestion routes and the full one on JSON APIs, even on errors', async () => {
       const src = await createSource(t);
       const res = await t.http.post('/v1/track').set('Authorization', basic(src.writeKey)).send({ userId: 'u', event: 'h' });
       expect(res.status).toBe(200);
       expect(res.headers['x-content-type-options']).toBe('nosniff');
       expect(res.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
-      const admin = await t.http.get('/v1/admin/sources').set('Authorization', bearer());
-      expect(admin.headers['content-security-policy']).toContain("default-src 'self'");
+      expect(res.headers['strict-transport-security']).toMatch(/max-age=\d+/);
+      expect(res.headers['x-frame-options']).toBeUndefined();
+      for (const r of [await t.http.get('/v1/admin/sources').set('Authorization', bearer()), await t.http.get('/v1/admin/sources'), await t.http.get('/health/live')]) {
+        expect(r.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+        expect(r.headers['x-frame-options']).toBe('SAMEORIGIN');
+        expect(r.headers['cross-origin-opener-policy']).toBe('same-origin');
+        expect(r.headers['referrer-policy']).toBe('no-referrer');
+      }
     });
 
     it('ignores X-Forwarded-For unless the proxy is trusted', async () => {

@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import { waitForDrain } from '../support/drain';
 import { countEvents, createSource, startApp, TestApp, waitFor, withDb } from '../support/app';
 
 // superagent would JSON-encode a Buffer sent with a JSON content type; send the bytes as they are.
@@ -185,8 +186,7 @@ describe('ingestion API (in-process, real PostgreSQL and Redis)', () => {
       const ev = { type: 'track', userId: 'u', event: 'dup', messageId: 'same-id' };
       expect((await post('/v1/batch', { batch: [ev, { ...ev, timestamp: '2020-01-01T00:00:00Z' }] }, src.writeKey)).status).toBe(200);
       expect((await post('/v1/track', { ...ev, timestamp: '2024-06-01T00:00:00Z' }, src.writeKey)).status).toBe(200);
-      await waitFor(() => countEvents(src.id), (n) => n >= 1);
-      await new Promise((r) => setTimeout(r, 500));
+      await waitForDrain(t.config.redis.prefix);
       expect(await countEvents(src.id)).toBe(1);
     });
 

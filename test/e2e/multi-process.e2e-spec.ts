@@ -1,6 +1,7 @@
 import { ADMIN_TOKEN, waitFor, withDb } from '../support/app';
 import { uniqueName } from '../support/env';
 import { startRole, stopRole, RoleProcess } from '../support/processes';
+import { waitForDrain } from '../support/drain';
 import { deleteRedisPrefix } from '../support/redis';
 
 /**
@@ -124,10 +125,10 @@ async function stored(sourceId: string): Promise<{ total: number; distinct: numb
   });
 }
 
-async function expectExactlyOnce(sourceId: string, expected: Set<string>, sentAtMs: number): Promise<number> {
+async function expectExactlyOnce(prefix: string, sourceId: string, expected: Set<string>, sentAtMs: number): Promise<number> {
   const result = await waitFor(() => stored(sourceId), (s) => s.total >= expected.size, 120_000, 250);
   const seconds = (Date.now() - sentAtMs) / 1000;
-  await new Promise((r) => setTimeout(r, 1500)); // anything still in flight would show up now
+  await waitForDrain(prefix, 120_000); // anything still in flight would show up now
   const final = await stored(sourceId);
   expect(final.total).toBe(expected.size);
   expect(final.distinct).toBe(expected.size);
@@ -152,7 +153,7 @@ describe('api and worker as separate processes', () => {
       expect(plan.sentEvents).toBeGreaterThan(10_000);
       const t0 = Date.now();
       await send(plan, apis, source.writeKey);
-      const rate = await expectExactlyOnce(source.id, plan.expected, t0);
+      const rate = await expectExactlyOnce(prefix, source.id, plan.expected, t0);
       console.log(`multi-process: ${plan.sentEvents} events sent, ${plan.expected.size} distinct valid stored exactly once; ~${Math.round(rate)} events/s persisted (first request to last commit)`);
     } finally {
       const codes = await Promise.all([...apis, ...workers].map((p) => stopRole(p)));
@@ -178,7 +179,7 @@ describe('api and worker as separate processes', () => {
         }
       });
       expect(killed).toBe(true);
-      await expectExactlyOnce(source.id, plan.expected, t0);
+      await expectExactlyOnce(prefix, source.id, plan.expected, t0);
     } finally {
       await stopRole(api);
       await stopRole(worker);

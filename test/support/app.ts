@@ -1,7 +1,8 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'pg';
 import request from 'supertest';
-import { createApp, drainAndClose } from '../../src/app/bootstrap';
+import { createApp } from '../../src/app/create-app';
+import { drainAndClose } from '../../src/app/drain';
 import { CLI_ACTOR } from '../../src/audit/actor';
 import { KeysService } from '../../src/sources/keys.service';
 import { AppConfig, loadConfig } from '../../src/config';

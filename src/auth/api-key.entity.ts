@@ -1,6 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
-
-export type KeyKind = 'write' | 'read' | 'admin';
+import type { KeyKind } from '../domain/key-format';
 
 @Entity('api_keys')
 export class ApiKeyEntity {

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { generateKey, hashKey, parseKey, secretsEqual } from './key-format';
-import type { KeyKind } from './api-key.entity';
+import { generateKey, hashKey, KeyKind, parseKey, secretsEqual } from './key-format';
 
 const KINDS: KeyKind[] = ['write', 'read', 'admin'];
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';

@@ -2,9 +2,6 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PassThrough, Transform, TransformCallback } from 'node:stream';
 import { createGunzip, createInflate, Gunzip, Inflate } from 'node:zlib';
 
-/** Ingestion routes: everything under /v1/ except the admin API. */
-export const INGEST_ROUTE = /^\/v1\/(?!admin\/)/;
-
 class BadEncodingError extends Error {
   readonly statusCode = 400;
   readonly code = 'SLUICE_BAD_CONTENT_ENCODING';
@@ -34,6 +31,7 @@ function decode(encoding: string, payload: NodeJS.ReadableStream): NodeJS.Readab
   return out;
 }
 
+/** Any route may receive a gzip or deflate body; the size cap applies after decompression. */
 export function registerBodyDecoding(fastify: FastifyInstance): void {
   fastify.addHook('preParsing', async (request: FastifyRequest, _reply, payload) => {
     const encoding = String(request.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
@@ -42,11 +40,5 @@ export function registerBodyDecoding(fastify: FastifyInstance): void {
     const err = new Error(`Content-Encoding "${encoding}" is not supported; send gzip, deflate or an uncompressed body.`) as Error & { statusCode: number };
     err.statusCode = 415;
     throw err;
-  });
-
-  // Browsers' sendBeacon and analytics.js post JSON as text/plain to avoid a CORS preflight.
-  const parseJson = fastify.getDefaultJsonParser('error', 'error');
-  void fastify.addContentTypeParser('text/plain', { parseAs: 'string' }, (req, body, done) => {
-    void parseJson(req, body as string, done);
   });
 }

@@ -1,4 +1,4 @@
-import type { KeyKind } from '../sources/api-key.entity';
+import type { KeyKind } from './key-format';
 
 export interface SourceLimits {
   rps: number | null;

@@ -1,5 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { KeyKind } from './api-key.entity';
+
+/** The three kinds of API key: write (one source, ingestion), read (query API), admin (everything). */
+export const KEY_KINDS = ['write', 'read', 'admin'] as const;
+export type KeyKind = (typeof KEY_KINDS)[number];
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { KeyPrincipal } from '../auth/principal';
-import { ApiKeyEntity, KeyKind } from './api-key.entity';
+import { KeyPrincipal } from '../domain/principal';
+import type { KeyKind } from '../domain/key-format';
+import { ApiKeyEntity } from './api-key.entity';
 
 @Injectable()
 export class ApiKeysRepository {

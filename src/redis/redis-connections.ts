@@ -1,4 +1,4 @@
-import { Global, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import Redis, { RedisOptions } from 'ioredis';
 
 /**
@@ -45,7 +45,3 @@ export class RedisConnections implements OnApplicationShutdown {
     this.clients.clear();
   }
 }
-
-@Global()
-@Module({ providers: [RedisConnections], exports: [RedisConnections] })
-export class RedisModule {}

@@ -1,0 +1,46 @@
+import { INestApplication, LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { getQueueToken } from '@nestjs/bull';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Queue } from 'bull';
+import type { FastifyInstance } from 'fastify';
+import { registerBodyDecoding } from '../common/body-decoding';
+import { HttpExceptionFilter } from '../common/http-exception.filter';
+import { AppConfig } from '../config';
+import { registerIngestHttp } from '../ingest/ingest-http';
+import { createLogger } from '../logging/logger';
+import { MetricsService } from '../metrics/metrics.service';
+import { QueueName } from '../queue/queue.constants';
+import { AppModule } from './app.module';
+import { createFastifyAdapter } from './http/fastify-adapter';
+import { registerRequestHooks } from './http/request-hooks';
+import { setUpOpenApi } from './openapi';
+
+/** Builds the application for config.role: used by main.ts and by the e2e tests. */
+export async function createApp(config: AppConfig, logger: LoggerService = createLogger(config)): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRole(config), createFastifyAdapter(config), { logger, bufferLogs: false });
+  const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+  const metrics = app.get(MetricsService);
+  registerRequestHooks(fastify, metrics);
+  registerBodyDecoding(fastify);
+  if (config.servesApi) registerIngestHttp(fastify, metrics);
+  app.useGlobalFilters(new HttpExceptionFilter(config.limits.maxRequestBytes));
+  if (config.servesApi) setUpOpenApi(app);
+  await app.init();
+  await fastify.ready();
+  return app;
+}
+
+/** Fails start-up with a clear error when Redis cannot be reached at all. */
+export async function assertRedisReachable(app: INestApplication, timeoutMs = 5000): Promise<void> {
+  const queue = app.get<Queue>(getQueueToken(QueueName.Events));
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      queue.isReady(),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(Object.assign(new Error('Redis did not answer'), { code: 'ETIMEDOUT', redis: true })), timeoutMs))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,7 +1,0 @@
-// Entry point for the TypeORM CLI (`npm run migration:generate`): same options as the app.
-import 'reflect-metadata';
-import { DataSource } from 'typeorm';
-import { loadConfig } from '../config';
-import { dataSourceOptions } from './data-source-options';
-
-export default new DataSource(dataSourceOptions(loadConfig(), { poolSize: 2, applicationName: 'sluice-cli' }));

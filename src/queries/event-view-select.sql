@@ -1,0 +1,2 @@
+-- Generated snapshot of the query API's SELECT list (EVENT_VIEW_SELECT) (a unit test keeps it in step).
+"message_id" AS "messageId", "type" AS "type", "event" AS "event", "name" AS "name", "user_id" AS "userId", "anonymous_id" AS "anonymousId", "group_id" AS "groupId", "previous_id" AS "previousId", "timestamp" AS "timestamp", "original_timestamp" AS "originalTimestamp", "sent_at" AS "sentAt", "received_at" AS "receivedAt", "properties" AS "properties", "traits" AS "traits", "context" AS "context", "integrations" AS "integrations", "extra" AS "extra"
