@@ -89,7 +89,7 @@ async function main(): Promise<void> {
   let config: AppConfig | undefined;
   try {
     // The CLI is neither api nor worker: no subscriptions, no consumers.
-    config = loadConfig({ ROLE: 'worker' });
+    config = loadConfig({ ROLE: 'worker', METRICS_PORT: '' });
     const result = await runCli(process.argv.slice(2), config);
     console.log(JSON.stringify(result, null, 2));
     process.exit(0);

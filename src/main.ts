@@ -4,6 +4,7 @@ import { assertRedisReachable, createApp } from './app/create-app';
 import { drainAndClose } from './app/drain';
 import { describeStartupError } from './common/startup-errors';
 import { AppConfig, loadConfig } from './config';
+import { ProcessHealth } from './health/process-health';
 import { createLogger } from './logging/logger';
 
 async function main(): Promise<void> {
@@ -35,10 +36,10 @@ async function main(): Promise<void> {
   }
 
   let stopping = false;
-  const stop = (signal: string) => {
+  const stop = (signal: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
-    log.log(`${signal} received: draining`);
+    log.log(`${signal}: draining`);
     const force = setTimeout(() => {
       log.error(`drain took longer than ${config.shutdownTimeoutMs} ms; exiting`);
       process.exit(1);
@@ -47,15 +48,18 @@ async function main(): Promise<void> {
     drainAndClose(app, config)
       .then(() => {
         log.log('drained; bye');
-        process.exit(0);
+        process.exit(exitCode);
       })
       .catch((err) => {
         log.error(`error while draining: ${(err as Error).stack}`);
         process.exit(1);
       });
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM received'));
+  process.on('SIGINT', () => stop('SIGINT received'));
+  // A part of the process that stopped for good (the queue consumer): exit non-zero so the
+  // orchestrator restarts it, rather than leave a worker that looks healthy and does nothing.
+  app.get(ProcessHealth).onFatal((component) => stop(`${component} failed`, 1));
 }
 
 void main();

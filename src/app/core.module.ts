@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig, ConfigModule } from '../config';
 import { DatabaseModule } from '../database/database.module';
 import { HealthModule } from '../health/health.module';
-import { MetricsModule } from '../metrics/metrics.module';
+import { MetricsEndpointModule, MetricsModule } from '../metrics/metrics.module';
 import { ENTITIES } from './entities';
 
 /**
@@ -15,7 +15,7 @@ export class CoreModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: CoreModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(ENTITIES), MetricsModule, HealthModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(ENTITIES), MetricsModule, MetricsEndpointModule.forRoot(config), HealthModule],
     };
   }
 }

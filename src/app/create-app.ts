@@ -18,13 +18,15 @@ import { setUpOpenApi } from './openapi';
 
 /** Builds the application for config.role: used by main.ts and by the e2e tests. */
 export async function createApp(config: AppConfig, logger: LoggerService = createLogger(config)): Promise<NestFastifyApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRole(config), createFastifyAdapter(config), { logger, bufferLogs: false });
+  // bodyParser off: Fastify's own JSON parser serves admin and query routes, and ingestion's
+  // parsers (registerIngestHttp) take every other content type, where Nest would add a form parser.
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRole(config), createFastifyAdapter(config), { logger, bufferLogs: false, bodyParser: false });
   const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
   const metrics = app.get(MetricsService);
   registerRequestHooks(fastify, metrics);
   registerBodyDecoding(fastify);
   if (config.servesApi) registerIngestHttp(fastify, metrics);
-  app.useGlobalFilters(new HttpExceptionFilter(config.limits.maxRequestBytes));
+  app.useGlobalFilters(new HttpExceptionFilter(config.limits.maxRequestBytes, metrics));
   if (config.servesApi) setUpOpenApi(app);
   await app.init();
   await fastify.ready();

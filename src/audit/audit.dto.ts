@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDate, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsDate, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsBigintId } from '../common/pg-validators';
 
 export class AuditQueryDto {
   @ApiPropertyOptional({ example: '2026-11-01T00:00:00Z', description: 'From (inclusive)' })
@@ -12,7 +13,7 @@ export class AuditQueryDto {
   @IsOptional() @IsString() @MaxLength(100) actor?: string;
   @ApiPropertyOptional({ description: 'Target id (a source or key id)' }) @IsOptional() @IsString() @MaxLength(100) target?: string;
   @ApiPropertyOptional({ default: 100, maximum: 1000 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000) limit?: number;
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' }) @IsOptional() @Matches(/^\d{1,19}$/, { message: 'cursor must be the nextCursor of a previous page' }) cursor?: string;
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page' }) @IsOptional() @IsBigintId() cursor?: string;
 }
 
 export class AuditEntryDto {

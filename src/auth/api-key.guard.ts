@@ -43,7 +43,7 @@ export class ApiKeyGuard implements CanActivate {
       req.principal = { type: 'admin_token' };
       return true;
     }
-    const key = await this.credentials.verify(presented);
+    const key = await this.credentials.verify(presented, req.ip);
     if (!key) throw new UnauthorizedException('Unknown, revoked or expired key.');
     req.principal = key;
     if (!kinds.includes(key.kind)) {

@@ -58,27 +58,36 @@ export class ApiKeysRepository {
     );
   }
 
-  /** The key with this hash if it is usable now (not revoked, not expired). */
-  async findActiveByHash(hash: Buffer): Promise<KeyPrincipal | null> {
+  /**
+   * The key with this visible key id, with its hash and whether it is usable now (not revoked,
+   * not expired); null when no key has that id. The caller compares the hash in constant time.
+   */
+  async findByKeyId(keyId: string): Promise<{ hash: Buffer; active: boolean; principal: KeyPrincipal } | null> {
     const rows: {
-      id: string; key_id: string; kind: KeyKind; source_id: string | null; source_ids: string[] | null;
+      id: string; key_id: string; kind: KeyKind; source_id: string | null; source_ids: string[] | null; secret_hash: Buffer; active: boolean;
       rate_limit_rps: number | null; rate_limit_eps: number | null; daily_event_quota: string | null;
     }[] = await this.db.query(
-      `SELECT k.id, k.key_id, k.kind, k.source_id, k.source_ids, s.rate_limit_rps, s.rate_limit_eps, s.daily_event_quota
+      `SELECT k.id, k.key_id, k.kind, k.source_id, k.source_ids, k.secret_hash,
+              (k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())) AS active,
+              s.rate_limit_rps, s.rate_limit_eps, s.daily_event_quota
          FROM api_keys k LEFT JOIN sources s ON s.id = k.source_id
-        WHERE k.secret_hash = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())`,
-      [hash],
+        WHERE k.key_id = $1`,
+      [keyId],
     );
     const r = rows[0];
     if (!r) return null;
     return {
-      type: 'key',
-      id: r.id,
-      keyId: r.key_id,
-      kind: r.kind,
-      sourceId: r.source_id,
-      sourceIds: r.source_ids,
-      limits: { rps: r.rate_limit_rps, eps: r.rate_limit_eps, dailyQuota: r.daily_event_quota === null ? null : Number(r.daily_event_quota) },
+      hash: r.secret_hash,
+      active: r.active,
+      principal: {
+        type: 'key',
+        id: r.id,
+        keyId: r.key_id,
+        kind: r.kind,
+        sourceId: r.source_id,
+        sourceIds: r.source_ids,
+        limits: { rps: r.rate_limit_rps, eps: r.rate_limit_eps, dailyQuota: r.daily_event_quota === null ? null : Number(r.daily_event_quota) },
+      },
     };
   }
 

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { MetricsModule } from '../metrics/metrics.module';
 import { RedisModule } from '../redis/redis.module';
 import { ApiKeyGuard } from './api-key.guard';
 import { ApiKeysRepository } from './api-keys.repository';
@@ -12,7 +13,7 @@ import { WriteKeyGuard } from './write-key.guard';
  * RateLimitModule too (the per-key API throttler).
  */
 @Module({
-  imports: [RedisModule],
+  imports: [RedisModule, MetricsModule],
   providers: [ApiKeysRepository, CredentialsService, KeyInvalidationService, WriteKeyGuard, ApiKeyGuard],
   exports: [ApiKeysRepository, CredentialsService, KeyInvalidationService, WriteKeyGuard, ApiKeyGuard],
 })

@@ -1,5 +1,6 @@
-import { applyDecorators, UseGuards, UsePipes, ValidationPipe } from '@nestjs/common';
+import { applyDecorators, UseGuards, UsePipes } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { SafeValidationPipe } from '../common/safe-input';
 import { ApiThrottlerGuard } from '../ratelimit/api-throttler.guard';
 import type { KeyKind } from '../domain/key-format';
 import { ApiKeyGuard } from './api-key.guard';
@@ -7,7 +8,8 @@ import { RequireKeyKind } from './auth.decorators';
 
 /**
  * What every admin and query controller shares: Bearer-key auth for the given kinds (401/403),
- * the per-key API rate limit, strict DTO validation, and the matching OpenAPI description.
+ * the per-key API rate limit, strict DTO validation (with the one rule for text and numbers that
+ * reach the database: src/common/safe-input.ts), and the matching OpenAPI description.
  */
 export function KeyProtected(tag: string, kinds: KeyKind[], forbidden: string) {
   return applyDecorators(
@@ -18,6 +20,6 @@ export function KeyProtected(tag: string, kinds: KeyKind[], forbidden: string) {
     ApiTooManyRequestsResponse({ description: 'Over API_RATE_LIMIT_RPS for this key' }),
     RequireKeyKind(...kinds),
     UseGuards(ApiKeyGuard, ApiThrottlerGuard),
-    UsePipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true })),
+    UsePipes(new SafeValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true })),
   );
 }

@@ -29,7 +29,7 @@ export class WriteKeyGuard implements CanActivate {
     if (!key) {
       throw new UnauthorizedException('Missing write key: send it as the HTTP Basic user name, the X-Write-Key header, or "writeKey" in the body.');
     }
-    const verified = await this.credentials.verify(key);
+    const verified = await this.credentials.verify(key, req.ip);
     if (!verified) throw new UnauthorizedException('Unknown, revoked or expired write key.');
     if (verified.kind !== 'write' || !verified.sourceId) {
       throw new ForbiddenException(`A ${verified.kind} key cannot send events; use the source's write key.`);

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
+import type { MetricsService } from '../metrics/metrics.service';
 import { RetryLaterException } from './errors';
 
 export interface ErrorBody {
@@ -10,6 +11,15 @@ export interface ErrorBody {
   message: string;
   requestId?: string;
   [key: string]: unknown;
+}
+
+const codeOf = (e: unknown): unknown => (e as { code?: unknown; driverError?: { code?: unknown } })?.driverError?.code ?? (e as { code?: unknown })?.code;
+
+/** A PostgreSQL data exception (SQLSTATE class 22), from pg or wrapped by TypeORM. */
+function isDataException(e: unknown): boolean {
+  const code = codeOf(e);
+  const fromDb = (e as { name?: string })?.name === 'QueryFailedError' || typeof (e as { severity?: unknown })?.severity === 'string';
+  return fromDb && typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
 }
 
 /** Builds the one JSON error shape every route answers with. */
@@ -48,7 +58,10 @@ export function bodyErrorReason(status: number, code: string | undefined): strin
 export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpExceptionFilter');
 
-  constructor(private readonly maxRequestBytes = 0) {}
+  constructor(
+    private readonly maxRequestBytes = 0,
+    private readonly metrics?: MetricsService,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
@@ -67,6 +80,15 @@ export class HttpExceptionFilter implements ExceptionFilter {
         extra = rest;
       }
       if (exception instanceof RetryLaterException) reply.header('Retry-After', String(exception.retryAfterSeconds));
+    } else if (isDataException(exception)) {
+      // Validation should have stopped this value at the door; answer what it is (the client's
+      // data), but log and count it as the bug it is so that it gets fixed rather than hidden.
+      status = HttpStatus.BAD_REQUEST;
+      message = 'A value in the request cannot be stored (the database refused it as invalid data); check text for NUL characters or invalid Unicode, and numbers and dates for their range.';
+      extra = { reason: 'invalid_data' };
+      const route = request.routeOptions?.url ?? 'unmatched';
+      this.metrics?.unhandledDataErrors.inc({ route });
+      this.logger.error(`BUG: a database data error reached ${request.method} ${route} past validation (SQLSTATE ${codeOf(exception)}): ${(exception as Error).message}`);
     } else {
       const e = exception as { statusCode?: number; message: string };
       if (e?.statusCode && e.statusCode >= 400 && e.statusCode < 500) {

@@ -32,9 +32,12 @@ describe('loadConfig', () => {
         poolSize: 10,
         ssl: false,
       });
-      expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'sluice' });
+      expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'sluice', durability: 'fsync', waitReplicas: 1, waitTimeoutMs: 500 });
       expect(config.log).toEqual({ level: 'info', format: 'pretty' });
-      expect(config.limits).toEqual({ maxEventBytes: 32768, maxRequestBytes: 512000 });
+      expect(config.limits).toEqual({ maxEventBytes: 32768, maxRequestBytes: 512000, maxBatchEvents: 2500, maxContextFanoutBytes: 2048000, maxEventDepth: 64 });
+      expect(config.retentionDays).toBe(730);
+      expect(config.keyLookups).toEqual({ perIp: 20, perSecond: 500 });
+      expect(config.metricsPort).toBeNull();
       expect(config.batching).toEqual({
         flushEvents: 500,
         flushMs: 5,
@@ -46,8 +49,10 @@ describe('loadConfig', () => {
         concurrency: 4,
         attempts: 8,
         backoffMs: 500,
-        lockMs: 30000,
-        stalledIntervalMs: 30000,
+        lockMs: 10000,
+        stalledIntervalMs: 5000,
+        maxStalls: 3,
+        outageMaxBackoffMs: 5000,
         partitionDaysAhead: 7,
       });
       expect(config.shutdownTimeoutMs).toBe(25000);
@@ -93,20 +98,27 @@ describe('loadConfig', () => {
       expect(config.database.poolSize).toBe(25);
       expect(config.worker.attempts).toBe(3);
       expect(config.batching.flushMs).toBe(0);
-      expect(config.database.ssl).toBe(true);
+      expect(config.database.ssl).toEqual({ verify: true, ca: undefined });
     });
 
     it.each([
-      ['true', true],
-      ['1', true],
-      ['YES', true],
-      ['on', true],
+      ['true', { verify: true, ca: undefined }],
+      ['1', { verify: true, ca: undefined }],
+      ['YES', { verify: true, ca: undefined }],
+      ['on', { verify: true, ca: undefined }],
+      ['verify-full', { verify: true, ca: undefined }],
+      ['no-verify', { verify: false, ca: undefined }],
       ['false', false],
       ['0', false],
       ['no', false],
       ['Off', false],
-    ])('reads DATABASE_SSL=%s as %s', (value, expected) => {
-      expect(load({ DATABASE_SSL: value }).database.ssl).toBe(expected);
+    ])('reads DATABASE_SSL=%s as %j (true verifies the certificate)', (value, expected) => {
+      expect(load({ DATABASE_SSL: value }).database.ssl).toEqual(expected);
+    });
+
+    it('reads the CA of DATABASE_SSL_CA, and names the variable when the file is missing', () => {
+      expect(load({ DATABASE_SSL: 'true', DATABASE_SSL_CA: __filename }).database.ssl).toMatchObject({ verify: true, ca: expect.stringContaining('DATABASE_SSL_CA') });
+      expect(() => load({ DATABASE_SSL: 'true', DATABASE_SSL_CA: '/nonexistent/ca.pem' })).toThrow(/DATABASE_SSL_CA="\/nonexistent\/ca.pem": cannot read/);
     });
 
     it('derives servesApi and runsWorker from ROLE', () => {

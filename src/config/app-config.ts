@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { EnvironmentVariables, Role, validateEnvironment } from './environment';
+import { readFileSync } from 'node:fs';
+import { ConfigValidationError, EnvironmentVariables, Role, validateEnvironment } from './environment';
 
 /**
  * Typed, validated configuration. Built once per process from the environment; injected as
@@ -9,11 +10,12 @@ export class AppConfig {
   readonly role: Role;
   readonly nodeEnv: EnvironmentVariables['NODE_ENV'];
   readonly http: { host: string; port: number };
-  readonly database: { url: string; poolSize: number; ssl: boolean };
-  readonly redis: { url: string; prefix: string };
+  readonly database: { url: string; poolSize: number; ssl: false | { verify: boolean; ca?: string } };
+  readonly redis: { url: string; prefix: string; durability: 'fsync' | 'replicas' | 'none'; waitReplicas: number; waitTimeoutMs: number };
   readonly admin: { token: string | null; generated: boolean };
   readonly log: { level: string; format: 'json' | 'pretty' };
-  readonly limits: { maxEventBytes: number; maxRequestBytes: number };
+  readonly limits: { maxEventBytes: number; maxRequestBytes: number; maxBatchEvents: number; maxContextFanoutBytes: number; maxEventDepth: number };
+  readonly retentionDays: number;
   readonly batching: { flushEvents: number; flushMs: number; maxInFlight: number; jobMaxEvents: number; enqueueTimeoutMs: number };
   readonly worker: {
     concurrency: number;
@@ -21,6 +23,8 @@ export class AppConfig {
     backoffMs: number;
     lockMs: number;
     stalledIntervalMs: number;
+    maxStalls: number;
+    outageMaxBackoffMs: number;
     partitionDaysAhead: number;
   };
   readonly shutdownTimeoutMs: number;
@@ -29,13 +33,21 @@ export class AppConfig {
   readonly trustProxy: boolean | number | string[];
   readonly rateLimits: { rps: number; eps: number; dailyQuota: number; apiRps: number };
   readonly backpressure: { maxBacklogEvents: number; maxRedisMemoryPercent: number };
+  /** Database lookups of keys not in the cache: per client IP and per process, per second (0: no limit). */
+  readonly keyLookups: { perIp: number; perSecond: number };
+  /** A separate listener for /metrics (null: on the HTTP port). */
+  readonly metricsPort: number | null;
 
   constructor(env: EnvironmentVariables) {
     this.role = env.ROLE;
     this.nodeEnv = env.NODE_ENV;
     this.http = { host: env.HOST, port: env.PORT ?? (env.ROLE === 'worker' ? 3001 : 3000) };
-    this.database = { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE, ssl: env.DATABASE_SSL };
-    this.redis = { url: env.REDIS_URL, prefix: env.QUEUE_PREFIX };
+    this.database = {
+      url: env.DATABASE_URL,
+      poolSize: env.DATABASE_POOL_SIZE,
+      ssl: env.DATABASE_SSL === 'off' ? false : { verify: env.DATABASE_SSL === 'verify-full', ca: env.DATABASE_SSL_CA ? readCa(env.DATABASE_SSL_CA) : undefined },
+    };
+    this.redis = { url: env.REDIS_URL, prefix: env.QUEUE_PREFIX, durability: env.REDIS_DURABILITY, waitReplicas: env.REDIS_WAIT_REPLICAS, waitTimeoutMs: env.REDIS_WAIT_TIMEOUT_MS };
     // A development install should work without setup, so it gets a per-run token that
     // main.ts prints; production must opt in explicitly.
     const generate = !env.ADMIN_TOKEN && env.NODE_ENV !== 'production';
@@ -47,7 +59,14 @@ export class AppConfig {
       level: env.LOG_LEVEL,
       format: env.LOG_FORMAT ?? (env.NODE_ENV === 'production' ? 'json' : 'pretty'),
     };
-    this.limits = { maxEventBytes: env.MAX_EVENT_BYTES, maxRequestBytes: env.MAX_REQUEST_BYTES };
+    this.limits = {
+      maxEventBytes: env.MAX_EVENT_BYTES,
+      maxRequestBytes: env.MAX_REQUEST_BYTES,
+      maxBatchEvents: env.MAX_BATCH_EVENTS,
+      maxContextFanoutBytes: env.MAX_BATCH_CONTEXT_FANOUT_BYTES,
+      maxEventDepth: env.MAX_EVENT_DEPTH,
+    };
+    this.retentionDays = env.RETENTION_DAYS;
     this.batching = {
       flushEvents: env.BATCH_FLUSH_EVENTS,
       flushMs: env.BATCH_FLUSH_MS,
@@ -61,6 +80,8 @@ export class AppConfig {
       backoffMs: env.JOB_BACKOFF_MS,
       lockMs: env.JOB_LOCK_MS,
       stalledIntervalMs: env.JOB_STALLED_INTERVAL_MS,
+      maxStalls: env.JOB_MAX_STALLS,
+      outageMaxBackoffMs: env.DB_OUTAGE_MAX_BACKOFF_MS,
       partitionDaysAhead: env.PARTITION_DAYS_AHEAD,
     };
     this.shutdownTimeoutMs = env.SHUTDOWN_TIMEOUT_MS;
@@ -69,6 +90,8 @@ export class AppConfig {
     this.trustProxy = tp === 'true' ? true : tp === 'false' ? false : /^\d+$/.test(tp) ? Number(tp) : tp.split(',').map((s) => s.trim());
     this.rateLimits = { rps: env.RATE_LIMIT_RPS, eps: env.RATE_LIMIT_EPS, dailyQuota: env.DAILY_EVENT_QUOTA, apiRps: env.API_RATE_LIMIT_RPS };
     this.backpressure = { maxBacklogEvents: env.BACKLOG_LIMIT_EVENTS, maxRedisMemoryPercent: env.REDIS_MEMORY_LIMIT_PERCENT };
+    this.keyLookups = { perIp: env.KEY_LOOKUPS_PER_IP, perSecond: env.KEY_LOOKUPS_PER_SECOND };
+    this.metricsPort = env.METRICS_PORT ?? null;
   }
 
   get servesApi(): boolean {
@@ -76,6 +99,14 @@ export class AppConfig {
   }
   get runsWorker(): boolean {
     return this.role !== 'api';
+  }
+}
+
+function readCa(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigValidationError(`Invalid configuration:\n  DATABASE_SSL_CA=${JSON.stringify(path)}: cannot read the CA file (${(err as Error).message})`);
   }
 }
 

@@ -1,6 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import {
-  IsBoolean,
   IsIn,
   IsInt,
   IsOptional,
@@ -37,6 +36,14 @@ const toBool = ({ value }: { value: unknown }) => {
   return value;
 };
 
+// DATABASE_SSL keeps its boolean spellings: true means verified TLS, never "encrypt but trust anyone".
+const toSslMode = ({ value }: { value: unknown }) => {
+  const b = toBool({ value });
+  if (b === true) return 'verify-full';
+  if (b === false) return 'off';
+  return typeof value === 'string' ? value.toLowerCase() : value;
+};
+
 export class EnvironmentVariables {
   @IsIn(ROLES) ROLE: Role = 'all';
   @IsIn(['development', 'production', 'test']) NODE_ENV: 'development' | 'production' | 'test' =
@@ -47,12 +54,17 @@ export class EnvironmentVariables {
   @Matches(/^postgres(ql)?:\/\/.+/, { message: 'must be a postgres:// URL' })
   DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/sluice';
   @Transform(toInt) @IsInt() @Min(1) @Max(200) DATABASE_POOL_SIZE = 10;
-  @Transform(toBool) @IsBoolean() DATABASE_SSL = false;
+  @Transform(toSslMode) @IsIn(['off', 'verify-full', 'no-verify'], { message: 'must be false, true, verify-full or no-verify' })
+  DATABASE_SSL: 'off' | 'verify-full' | 'no-verify' = 'off';
+  @IsOptional() @IsString() DATABASE_SSL_CA?: string;
 
   @Matches(/^rediss?:\/\/.+/, { message: 'must be a redis:// or rediss:// URL' })
   REDIS_URL = 'redis://127.0.0.1:6379';
   @Matches(/^[A-Za-z0-9_.:-]{1,64}$/, { message: 'must be 1-64 characters of A-Z a-z 0-9 _ . : -' })
   QUEUE_PREFIX = 'sluice';
+  @IsIn(['fsync', 'replicas', 'none']) REDIS_DURABILITY: 'fsync' | 'replicas' | 'none' = 'fsync';
+  @Transform(toInt) @IsInt() @Min(1) @Max(16) REDIS_WAIT_REPLICAS = 1;
+  @Transform(toInt) @IsInt() @Min(10) @Max(60000) REDIS_WAIT_TIMEOUT_MS = 500;
 
   @IsOptional() @IsString() @MinLength(16, { message: 'must be at least 16 characters' })
   ADMIN_TOKEN?: string;
@@ -62,6 +74,10 @@ export class EnvironmentVariables {
 
   @Transform(toInt) @IsInt() @Min(256) @Max(1048576) MAX_EVENT_BYTES = 32768;
   @Transform(toInt) @IsInt() @Min(1024) @Max(104857600) MAX_REQUEST_BYTES = 512000;
+  @Transform(toInt) @IsInt() @Min(1) @Max(100000) MAX_BATCH_EVENTS = 2500;
+  @Transform(toInt) @IsInt() @Min(0) @Max(1073741824) MAX_BATCH_CONTEXT_FANOUT_BYTES = 2048000;
+  @Transform(toInt) @IsInt() @Min(4) @Max(1000) MAX_EVENT_DEPTH = 64;
+  @Transform(toInt) @IsInt() @Min(1) @Max(36500) RETENTION_DAYS = 730;
   @Transform(toInt) @IsInt() @Min(1) @Max(10000) BATCH_FLUSH_EVENTS = 500;
   @Transform(toInt) @IsInt() @Min(0) @Max(1000) BATCH_FLUSH_MS = 5;
   @Transform(toInt) @IsInt() @Min(0) @Max(64) BATCH_MAX_IN_FLIGHT = 2;
@@ -71,8 +87,10 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1) @Max(64) WORKER_CONCURRENCY = 4;
   @Transform(toInt) @IsInt() @Min(1) @Max(100) JOB_ATTEMPTS = 8;
   @Transform(toInt) @IsInt() @Min(10) @Max(600000) JOB_BACKOFF_MS = 500;
-  @Transform(toInt) @IsInt() @Min(1000) @Max(600000) JOB_LOCK_MS = 30000;
-  @Transform(toInt) @IsInt() @Min(500) @Max(600000) JOB_STALLED_INTERVAL_MS = 30000;
+  @Transform(toInt) @IsInt() @Min(1000) @Max(600000) JOB_LOCK_MS = 10000;
+  @Transform(toInt) @IsInt() @Min(500) @Max(600000) JOB_STALLED_INTERVAL_MS = 5000;
+  @Transform(toInt) @IsInt() @Min(1) @Max(100) JOB_MAX_STALLS = 3;
+  @Transform(toInt) @IsInt() @Min(100) @Max(600000) DB_OUTAGE_MAX_BACKOFF_MS = 5000;
   @Transform(toInt) @IsInt() @Min(0) @Max(366) PARTITION_DAYS_AHEAD = 7;
   @Transform(toInt) @IsInt() @Min(1000) @Max(600000) SHUTDOWN_TIMEOUT_MS = 25000;
   // At most 5 s: this bounds how long a revoked key keeps working if a pub/sub message is lost.
@@ -88,6 +106,9 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(0) API_RATE_LIMIT_RPS = 50;
   @Transform(toInt) @IsInt() @Min(0) BACKLOG_LIMIT_EVENTS = 1_000_000;
   @Transform(toInt) @IsInt() @Min(0) @Max(100) REDIS_MEMORY_LIMIT_PERCENT = 90;
+  @Transform(toInt) @IsInt() @Min(0) @Max(100000) KEY_LOOKUPS_PER_IP = 20;
+  @Transform(toInt) @IsInt() @Min(0) @Max(1000000) KEY_LOOKUPS_PER_SECOND = 500;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(65535) METRICS_PORT?: number;
 }
 
 export const VARIABLES: VariableDoc[] = [
@@ -97,24 +118,34 @@ export const VARIABLES: VariableDoc[] = [
   { name: 'HOST', default: '0.0.0.0', description: 'Interface to listen on.' },
   { name: 'DATABASE_URL', default: 'postgres://postgres@127.0.0.1:5432/sluice', description: 'PostgreSQL connection URL. `npm run migration:run` creates the database if it is missing and the user may.', secret: true },
   { name: 'DATABASE_POOL_SIZE', default: '10', description: 'Connections per process.' },
-  { name: 'DATABASE_SSL', default: 'false', description: 'Connect to PostgreSQL over TLS.' },
+  { name: 'DATABASE_SSL', default: 'false', description: '`true` or `verify-full`: connect over TLS and verify the server certificate and host name (against `DATABASE_SSL_CA` when set, else the system CAs). `no-verify`: TLS without verification (only when you must). `false`: no TLS.' },
+  { name: 'DATABASE_SSL_CA', default: '(system CAs)', description: 'Path of a PEM file with the CA(s) that sign the PostgreSQL server certificate (e.g. the RDS CA bundle).' },
   { name: 'REDIS_URL', default: 'redis://127.0.0.1:6379', description: 'Redis URL (`rediss://` for TLS; password in the URL). Redis must use `maxmemory-policy noeviction`.', secret: true },
+  { name: 'REDIS_DURABILITY', default: 'fsync', description: 'What a 200 waits for. `fsync`: Redis must run with `appendonly yes` and `appendfsync always` (it replies after the fsync). `replicas`: after each enqueue, `WAIT REDIS_WAIT_REPLICAS REDIS_WAIT_TIMEOUT_MS`; fewer acknowledgements answer 503 (the setting for ElastiCache, which has no AOF). `none`: a Redis crash may lose about a second of acknowledged events. The api checks at start what Redis offers and warns when it is weaker.' },
+  { name: 'REDIS_WAIT_REPLICAS', default: '1', description: '`replicas` mode: replicas that must acknowledge each enqueue.' },
+  { name: 'REDIS_WAIT_TIMEOUT_MS', default: '500', description: '`replicas` mode: how long an enqueue waits for them before answering 503.' },
   { name: 'QUEUE_PREFIX', default: 'sluice', description: 'Prefix of every Redis key Sluice writes; lets several installations (or test runs) share one Redis.' },
   { name: 'ADMIN_TOKEN', default: '(generated in development)', description: 'Bootstrap credential, at least 16 characters: as `Authorization: Bearer <ADMIN_TOKEN>` it can only create admin keys (`POST /v1/admin/keys`); everything else needs a key. Unset in development: a random one is generated and printed at start. Unset in production: bootstrap is off (use `npm run cli -- keys:create --kind admin`).', secret: true },
   { name: 'LOG_LEVEL', default: 'info', description: '`error`, `warn`, `info`, `debug` or `verbose`.' },
   { name: 'LOG_FORMAT', default: 'json in production, pretty otherwise', description: '`json` (one object per line) or `pretty`.' },
   { name: 'MAX_EVENT_BYTES', default: '32768', description: 'Largest accepted event (serialized JSON). Larger events are rejected one by one.' },
   { name: 'MAX_REQUEST_BYTES', default: '512000', description: 'Largest request body after gzip decompression; larger requests get 413.' },
+  { name: 'MAX_BATCH_EVENTS', default: '2500', description: 'Most events in one `/v1/batch`; longer batches get 400 `batch_too_long`.' },
+  { name: 'MAX_BATCH_CONTEXT_FANOUT_BYTES', default: '2048000', description: 'A batch envelope `context`/`integrations` is merged into each of its events: its size times the number of events may not exceed this (413 `batch_context_fanout`), which bounds what one request can cost PostgreSQL.' },
+  { name: 'MAX_EVENT_DEPTH', default: '64', description: 'Deepest nesting of objects and arrays in an event; deeper events are rejected one by one (`event_too_deep`).' },
+  { name: 'RETENTION_DAYS', default: '730', description: 'How long events are kept. Events whose (corrected) timestamp is older are rejected (`timestamp_past_retention`); daily partitions are created for any day inside it that receives events.' },
   { name: 'BATCH_FLUSH_EVENTS', default: '500', description: 'The api groups concurrent requests into one queue job; it flushes at this many events...' },
   { name: 'BATCH_FLUSH_MS', default: '5', description: '...or this many milliseconds after the first pending event, whichever comes first.' },
   { name: 'BATCH_MAX_IN_FLIGHT', default: '2', description: 'While fewer flushes than this are under way, pending events go out at the end of the event-loop turn (no added latency at low load); while that many are under way, events gather until one completes (bigger jobs under load). 0: flush only on BATCH_FLUSH_EVENTS or BATCH_FLUSH_MS.' },
   { name: 'JOB_MAX_EVENTS', default: '500', description: 'Largest number of events in one queue job; bigger requests are split.' },
   { name: 'ENQUEUE_TIMEOUT_MS', default: '1000', description: 'How long a request waits for Redis before answering 503 with `Retry-After`.' },
   { name: 'WORKER_CONCURRENCY', default: '4', description: 'Jobs a worker process writes in parallel (each uses one database connection).' },
-  { name: 'JOB_ATTEMPTS', default: '8', description: 'Attempts per job before its events go to `dead_letters`.' },
-  { name: 'JOB_BACKOFF_MS', default: '500', description: 'First retry delay; doubles on each attempt.' },
-  { name: 'JOB_LOCK_MS', default: '30000', description: 'Bull job lock duration: how long a job may run before another worker may take it over.' },
-  { name: 'JOB_STALLED_INTERVAL_MS', default: '30000', description: 'How often workers look for jobs whose worker died (SIGKILL, OOM) and run them again.' },
+  { name: 'JOB_ATTEMPTS', default: '8', description: 'Attempts per job on unexpected errors before its events go to `dead_letters`. A database outage never uses them up, and events PostgreSQL refuses are dead-lettered at once.' },
+  { name: 'JOB_BACKOFF_MS', default: '500', description: 'First retry delay after an unexpected error; doubles on each attempt.' },
+  { name: 'JOB_LOCK_MS', default: '10000', description: 'Bull job lock: a worker renews it every half of this while it runs a job; a job whose lock lapses (its worker died or lost Redis) is taken over.' },
+  { name: 'JOB_STALLED_INTERVAL_MS', default: '5000', description: 'How often workers look for jobs whose lock lapsed (worker SIGKILLed, OOM, Redis connection lost) and run them again: together with JOB_LOCK_MS, how late such a job can be.' },
+  { name: 'JOB_MAX_STALLS', default: '3', description: 'A job whose worker died this many times while running it is treated as poison: split in halves and retried until the event that kills workers stands alone, which is dead-lettered.' },
+  { name: 'DB_OUTAGE_MAX_BACKOFF_MS', default: '5000', description: 'While PostgreSQL is unavailable (connection refused or lost, SQLSTATE 08, 53, 57P0x, timeouts) the worker holds its jobs and retries with a backoff capped at this, for as long as the outage lasts, without using up JOB_ATTEMPTS.' },
   { name: 'PARTITION_DAYS_AHEAD', default: '7', description: 'Daily `events` partitions the worker keeps created ahead of today.' },
   { name: 'SHUTDOWN_TIMEOUT_MS', default: '25000', description: 'Longest graceful drain after SIGTERM before the process exits anyway.' },
   { name: 'KEY_CACHE_TTL_MS', default: '5000', description: 'How long an api process trusts a verified key (and its source\'s limits) before checking the database again; at most 5000. Revocations also reach every replica at once over Redis pub/sub.' },
@@ -125,6 +156,9 @@ export const VARIABLES: VariableDoc[] = [
   { name: 'API_RATE_LIMIT_RPS', default: '50', description: 'Requests per second per credential on the admin and query APIs (0: unlimited).' },
   { name: 'BACKLOG_LIMIT_EVENTS', default: '1000000', description: 'Backpressure: above this many queued, unpersisted events, ingestion answers 503 with Retry-After (0: off).' },
   { name: 'REDIS_MEMORY_LIMIT_PERCENT', default: '90', description: 'Backpressure: above this share of Redis `maxmemory`, ingestion answers 503 (0: off; ignored when Redis has no maxmemory).' },
+  { name: 'KEY_LOOKUPS_PER_IP', default: '20', description: 'Keys not in an api process\'s cache cost a database lookup: at most this many per second per client IP (honouring TRUST_PROXY), then 429 (0: no limit). Cached keys are never limited by it.' },
+  { name: 'KEY_LOOKUPS_PER_SECOND', default: '500', description: 'The same, for all clients together, per api process: a flood of random keys from many addresses cannot reach the database faster (0: no limit).' },
+  { name: 'METRICS_PORT', default: '(the HTTP port)', description: 'Serve `/metrics` on this port instead of the public one, so Prometheus scrapes a listener the ingress never exposes.' },
 ];
 
 export class ConfigValidationError extends Error {}

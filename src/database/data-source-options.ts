@@ -2,8 +2,16 @@ import { DataSourceOptions } from 'typeorm';
 import { AppConfig } from '../config';
 import { Initial1764100000000 } from './migrations/1764100000000-Initial';
 import { AccessControl1764200000000 } from './migrations/1764200000000-AccessControl';
+import { Hardening1764300000000 } from './migrations/1764300000000-Hardening';
 
-export const MIGRATIONS = [Initial1764100000000, AccessControl1764200000000];
+export const MIGRATIONS = [Initial1764100000000, AccessControl1764200000000, Hardening1764300000000];
+
+/** node-postgres TLS options: verified unless DATABASE_SSL=no-verify says otherwise. */
+export function pgSsl(config: AppConfig): false | { rejectUnauthorized: boolean; ca?: string } {
+  const ssl = config.database.ssl;
+  if (!ssl) return false;
+  return ssl.ca ? { rejectUnauthorized: ssl.verify, ca: ssl.ca } : { rejectUnauthorized: ssl.verify };
+}
 
 export interface DataSourceOverrides {
   /** The TypeORM entities (features own them; the app lists them in src/app/entities.ts). */
@@ -17,7 +25,7 @@ export function dataSourceOptions(config: AppConfig, overrides: Partial<DataSour
   return {
     type: 'postgres',
     url: config.database.url,
-    ssl: config.database.ssl ? { rejectUnauthorized: false } : false,
+    ssl: pgSsl(config),
     entities: overrides.entities ?? [],
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',

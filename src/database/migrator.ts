@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config';
-import { dataSourceOptions } from './data-source-options';
+import { dataSourceOptions, pgSsl } from './data-source-options';
 
 // Any constant shared by every migrator; two starts racing serialize on it.
 const MIGRATION_LOCK = 7_346_153_001;
@@ -12,7 +12,7 @@ export async function ensureDatabase(config: AppConfig): Promise<void> {
   const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
   if (!name) return;
   url.pathname = '/postgres';
-  const client = new Client({ connectionString: url.toString(), ssl: config.database.ssl ? { rejectUnauthorized: false } : false, connectionTimeoutMillis: 5000 });
+  const client = new Client({ connectionString: url.toString(), ssl: pgSsl(config), connectionTimeoutMillis: 5000 });
   await client.connect();
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);

@@ -220,7 +220,7 @@ describe('validateEvent', () => {
   describe('messages name the problem', () => {
     it('names the offending field for a bad timestamp', () => {
       expect(validateEvent({ ...ID, event: 'x', sentAt: 'soon' }, 'track')?.message).toBe(
-        'sentAt must be an ISO 8601 date-time string',
+        'sentAt must be an ISO 8601 date-time string between the years 0001 and 9999',
       );
     });
 

@@ -1,5 +1,6 @@
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import { EVENT_TYPES, isEventType } from '../domain/events/event-types';
+import { clientTime } from '../domain/events/timestamps';
 
 export type RejectReason =
   | 'not_an_object'
@@ -9,7 +10,11 @@ export type RejectReason =
   | 'missing_group_id'
   | 'missing_previous_id'
   | 'invalid_field'
-  | 'event_too_large';
+  | 'invalid_text'
+  | 'invalid_number'
+  | 'event_too_deep'
+  | 'event_too_large'
+  | 'timestamp_past_retention';
 
 export interface Rejection {
   reason: RejectReason;
@@ -47,7 +52,8 @@ const EVENT_SCHEMA = {
 const ajv = new Ajv({ allErrors: false, strict: false });
 ajv.addFormat('timestamp', {
   type: 'string',
-  validate: (s: string) => s.length <= 64 && /^\d{4}-\d{2}-\d{2}/.test(s) && !Number.isNaN(Date.parse(s)),
+  // ISO 8601 that JavaScript parses and PostgreSQL can store (years 0001 to 9999).
+  validate: (s: string) => s.length <= 64 && /^\d{4}-\d{2}-\d{2}/.test(s) && clientTime(s) !== null,
 });
 const validateShape: ValidateFunction = ajv.compile(EVENT_SCHEMA);
 
@@ -55,7 +61,7 @@ const present = (v: unknown) => v !== undefined && v !== null && v !== '';
 
 function describe(err: ErrorObject): string {
   const field = err.instancePath.replace(/^\//, '').replace(/\//g, '.') || 'event';
-  if (err.keyword === 'format') return `${field} must be an ISO 8601 date-time string`;
+  if (err.keyword === 'format') return `${field} must be an ISO 8601 date-time string between the years 0001 and 9999`;
   if (err.keyword === 'enum') return `${field} must be one of: ${EVENT_TYPES.join(', ')}`;
   return `${field} ${err.message}`;
 }

@@ -1,21 +1,34 @@
 import fastifyCors from '@fastify/cors';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { bodyErrorReason } from '../common/http-exception.filter';
 import { MetricsService } from '../metrics/metrics.service';
 
-/** Ingestion routes: everything under /v1/ except the admin API. */
-export const INGEST_ROUTE = /^\/v1\/(?!admin\/)/;
+/** The ingestion routes (IngestController's paths), and nothing else: CORS is open on these only. */
+export const INGEST_ROUTE = /^\/v1\/(?:track|identify|page|screen|group|alias|batch|import|[tipsgab])(?:\?|$)/;
+
+class UnsupportedMediaType extends Error {
+  readonly statusCode = 415;
+  readonly code = 'FST_ERR_CTP_INVALID_MEDIA_TYPE';
+}
 
 /**
- * What ingestion needs of the HTTP layer beyond its routes: JSON sent as text/plain (browsers'
- * sendBeacon and analytics.js avoid a CORS preflight that way), CORS open to every origin on
- * ingestion routes only, and requests refused before the route ran counted as rejected events.
+ * What ingestion needs of the HTTP layer beyond its routes: the body is JSON whatever its
+ * Content-Type says, or if it says nothing, as Segment's and RudderStack's servers read it
+ * (analytics.js posts text/plain to skip a CORS preflight; rudder-sdk-node posts gzip JSON as
+ * application/x-www-form-urlencoded); CORS open to every origin on ingestion routes only; and
+ * requests refused before the route ran counted as rejected events.
  */
 export function registerIngestHttp(fastify: FastifyInstance, metrics: MetricsService): void {
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
-  fastify.addContentTypeParser('text/plain', { parseAs: 'string' }, (req, body, done) => {
+  const anyAsJson = (req: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
+    if (!INGEST_ROUTE.test(req.url)) {
+      done(new UnsupportedMediaType(`Unsupported Content-Type "${req.headers['content-type'] ?? ''}"; send application/json.`));
+      return;
+    }
     void parseJson(req, body as string, done);
-  });
+  };
+  fastify.addContentTypeParser('text/plain', { parseAs: 'string' }, anyAsJson);
+  fastify.addContentTypeParser('*', { parseAs: 'string' }, anyAsJson);
 
   // The two option objects are built once: this runs on every request.
   const openCors = {

@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req, UseGuards, UseInterceptors } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import {
   ApiBadRequestResponse,
@@ -18,9 +18,9 @@ import {
 import type { FastifyRequest } from 'fastify';
 import { KeyPrincipal } from '../domain/principal';
 import { WriteKeyGuard } from '../auth/write-key.guard';
-import { DetailedBadRequest } from '../common/errors';
 import { securityHeadersConfig } from '../common/security-headers';
 import { IngestRateLimitGuard } from '../ratelimit/ingest-rate-limit.guard';
+import { RateLimitRefundInterceptor } from '../ratelimit/rate-limit-refund.interceptor';
 import { EventType } from '../domain/events/event-types';
 import { AliasDto, BatchDto, GroupDto, IdentifyDto, IngestResponseDto, PageDto, ScreenDto, TrackDto } from './ingest.dto';
 import { IngestContext, IngestResult, IngestService } from './ingest.service';
@@ -49,6 +49,7 @@ export interface IngestResponse extends IngestResult {
 @ApiBadRequestResponse({ description: 'Invalid JSON, bad gzip, or no valid event; the body lists reasons' })
 @ApiTooManyRequestsResponse({ description: "Over the source's requests/s, events/s or daily quota; see Retry-After and X-RateLimit-*" })
 @UseGuards(WriteKeyGuard, IngestRateLimitGuard)
+@UseInterceptors(RateLimitRefundInterceptor)
 @Controller('v1')
 export class IngestController {
   constructor(private readonly ingest: IngestService) {}
@@ -113,34 +114,19 @@ export class IngestController {
   @ApiOperation({ summary: 'Send many events at once; invalid ones are rejected one by one' })
   @ApiBody({ type: BatchDto })
   async batch(@Body() body: unknown, @Req() req: FastifyRequest): Promise<IngestResponse> {
-    const b = body as Partial<BatchDto> | null;
-    if (!b || typeof b !== 'object' || !Array.isArray(b.batch)) {
-      throw new DetailedBadRequest('The body must be an object with a "batch" array of events.', { reason: 'invalid_batch' });
-    }
-    if (b.batch.length === 0) throw new DetailedBadRequest('"batch" is empty: send at least one event.', { reason: 'empty_batch' });
-    const envelope = {
-      context: isObject(b.context) ? b.context : undefined,
-      integrations: isObject(b.integrations) ? b.integrations : undefined,
-      sentAt: typeof b.sentAt === 'string' ? b.sentAt : undefined,
-    };
-    const result = await this.ingest.ingest(b.batch, undefined, context(req), envelope);
-    if (result.accepted === 0) {
-      throw new DetailedBadRequest('No event in the batch was valid; see "rejected".', { accepted: 0, rejected: result.rejected });
-    }
-    return { success: true, ...result };
+    return accepted(req, await this.ingest.ingestBatch(body, context(req)));
   }
 
   private async single(type: EventType, body: unknown, req: FastifyRequest): Promise<IngestResponse> {
-    const result = await this.ingest.ingest([body], type, context(req));
-    if (result.accepted === 0) {
-      const r = result.rejected[0];
-      throw new DetailedBadRequest(r.message, { reason: r.reason, accepted: 0, rejected: result.rejected });
-    }
-    return { success: true, ...result };
+    return accepted(req, await this.ingest.ingestOne(type, body, context(req)));
   }
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+/** What the request got queued: the rate limiter refunds whatever it counted beyond this. */
+function accepted(req: FastifyRequest, result: IngestResult): IngestResponse {
+  req.acceptedEvents = result.accepted;
+  return { success: true, ...result };
+}
 
 function context(req: FastifyRequest): IngestContext {
   const length = Number(req.headers['content-length']);

@@ -1,12 +1,14 @@
-import { Injectable } from '@nestjs/common';
+import { HttpException, HttpStatus, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { DetailedBadRequest, RetryLaterException } from '../common/errors';
 import { AppConfig } from '../config';
-import { MetricsService } from '../metrics/metrics.service';
-import { RetryLaterException } from '../common/errors';
-import { EventsQueueProducer, QueueUnavailableError } from '../queue/events-queue.producer';
-import { BackpressureService } from '../ratelimit/backpressure.service';
-import { IncomingEvent, QueuedEvent } from '../queue/queue.constants';
 import { EventType } from '../domain/events/event-types';
+import { clientTime, eventTimes, pastRetention } from '../domain/events/timestamps';
+import { MetricsService } from '../metrics/metrics.service';
+import { EventsQueueProducer, QueueUnavailableError } from '../queue/events-queue.producer';
+import { AcceptedEvent, IncomingEvent, JobRequest } from '../queue/queue.constants';
+import { BackpressureService } from '../ratelimit/backpressure.service';
+import { inspectValue, InspectionProblem, locateProblem } from './event-inspection';
 import { Rejection, validateEvent } from './event-validator';
 import { MicroBatcher } from './micro-batcher';
 
@@ -27,18 +29,29 @@ export interface IngestResult {
   rejected: RejectedEvent[];
 }
 
-/** Fields of a batch envelope that apply to every event in it. */
+/** Fields of a batch envelope that apply to every event in it (already checked by the controller). */
 export interface BatchEnvelope {
   context?: Record<string, unknown>;
   integrations?: Record<string, unknown>;
   sentAt?: string;
+  /** the bytes context + integrations add to each event as stored (set by inspectEnvelope) */
+  bytes?: number;
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
+const PROBLEM: Record<InspectionProblem, (where: string, depth: number) => Rejection> = {
+  too_deep: (where, depth) => ({ reason: 'event_too_deep', message: `${where} nests deeper than ${depth} levels of objects and arrays` }),
+  invalid_text: (where) => ({
+    reason: 'invalid_text',
+    message: `${where} contains a NUL character (\\u0000) or a lone UTF-16 surrogate (such as \\ud800), which cannot be stored; remove or replace it`,
+  }),
+  invalid_number: (where) => ({ reason: 'invalid_number', message: `${where} is a number too large to represent (it would be stored as null)` }),
+};
+
 @Injectable()
 export class IngestService {
-  private readonly batcher: MicroBatcher<QueuedEvent>;
+  private readonly batcher: MicroBatcher<AcceptedEvent>;
 
   constructor(
     private readonly config: AppConfig,
@@ -54,28 +67,106 @@ export class IngestService {
   }
 
   /**
+   * Checks a batch envelope once for the whole request (it is stored once per job and merged
+   * into each event by the worker). Returns the rejection that refuses the request, if any.
+   */
+  inspectEnvelope(envelope: BatchEnvelope): Rejection | null {
+    const depth = this.config.limits.maxEventDepth - 1; // merged one level down, into each event
+    let bytes = 0;
+    for (const field of ['context', 'integrations'] as const) {
+      const value = envelope[field];
+      if (value === undefined) continue;
+      const found = inspectValue(value, { maxDepth: depth, stopAbove: Number.MAX_SAFE_INTEGER });
+      if (found.problem) {
+        const at = locateProblem(value, found.problem, depth);
+        return PROBLEM[found.problem](`the batch ${field}${at === 'the event' ? '' : ` (${at})`}`, this.config.limits.maxEventDepth);
+      }
+      bytes += Buffer.byteLength(JSON.stringify(value));
+    }
+    envelope.bytes = bytes;
+    return null;
+  }
+
+  /** One event of the route's type: 400 with the reason when it is not valid. */
+  async ingestOne(type: EventType, body: unknown, ctx: IngestContext): Promise<IngestResult> {
+    const result = await this.ingest([body], type, ctx);
+    if (result.accepted === 0) {
+      const r = result.rejected[0];
+      throw new DetailedBadRequest(r.message, { reason: r.reason, accepted: 0, rejected: result.rejected });
+    }
+    return result;
+  }
+
+  /** `{"batch": [...], "context"?, "integrations"?, "sentAt"?}`: each event accepted or rejected on its own. */
+  async ingestBatch(body: unknown, ctx: IngestContext): Promise<IngestResult> {
+    const b = body as { batch?: unknown; context?: unknown; integrations?: unknown; sentAt?: unknown } | null;
+    if (!b || typeof b !== 'object' || !Array.isArray(b.batch)) {
+      throw new DetailedBadRequest('The body must be an object with a "batch" array of events.', { reason: 'invalid_batch' });
+    }
+    if (b.batch.length === 0) throw new DetailedBadRequest('"batch" is empty: send at least one event.', { reason: 'empty_batch' });
+    const { maxBatchEvents, maxContextFanoutBytes } = this.config.limits;
+    if (b.batch.length > maxBatchEvents) {
+      throw new DetailedBadRequest(`"batch" holds ${b.batch.length} events; at most ${maxBatchEvents} are allowed per request. Split it into smaller batches.`, { reason: 'batch_too_long' });
+    }
+    if (b.sentAt !== undefined && b.sentAt !== null && clientTime(b.sentAt) === null) {
+      throw new DetailedBadRequest('sentAt must be an ISO 8601 date-time string between the years 0001 and 9999.', { reason: 'invalid_field' });
+    }
+    const envelope: BatchEnvelope = {
+      context: isPlainObject(b.context) ? b.context : undefined,
+      integrations: isPlainObject(b.integrations) ? b.integrations : undefined,
+      sentAt: typeof b.sentAt === 'string' ? b.sentAt : undefined,
+    };
+    const bad = this.inspectEnvelope(envelope);
+    if (bad) throw new DetailedBadRequest(bad.message, { reason: bad.reason });
+    // Each event is stored with the envelope merged in: bound what one request can cost.
+    const fanout = (envelope.bytes ?? 0) * b.batch.length;
+    if (maxContextFanoutBytes > 0 && fanout > maxContextFanoutBytes) {
+      throw new HttpException(
+        {
+          message: `The batch context/integrations (${envelope.bytes} bytes) would be stored with each of its ${b.batch.length} events (${fanout} bytes; the limit is ${maxContextFanoutBytes}). Send context with each event, or in smaller batches.`,
+          reason: 'batch_context_fanout',
+        },
+        HttpStatus.PAYLOAD_TOO_LARGE,
+      );
+    }
+    const result = await this.ingest(b.batch, undefined, ctx, envelope);
+    if (result.accepted === 0) {
+      throw new DetailedBadRequest('No event in the batch was valid; see "rejected".', { accepted: 0, rejected: result.rejected });
+    }
+    return result;
+  }
+
+  /**
    * Validates each event on its own, queues the valid ones, and resolves once they are in
    * Redis. `type` is the route's type; undefined for /v1/batch, where each event names its own.
    */
-  async ingest(raw: unknown[], type: EventType | undefined, ctx: IngestContext, envelope: BatchEnvelope = {}): Promise<IngestResult> {
-    const receivedAt = new Date().toISOString();
+  private async ingest(raw: unknown[], type: EventType | undefined, ctx: IngestContext, envelope: BatchEnvelope = {}): Promise<IngestResult> {
+    const now = Date.now();
+    const receivedAt = new Date(now).toISOString();
     const rejected: RejectedEvent[] = [];
-    const queued: QueuedEvent[] = [];
-    const checkSize = ctx.bodyBytes === undefined || ctx.bodyBytes > this.config.limits.maxEventBytes;
+    const accepted: AcceptedEvent[] = [];
+    const req: JobRequest = { s: ctx.sourceId, t: receivedAt, ip: ctx.ip, r: ctx.requestId };
+    if (envelope.context) req.context = envelope.context;
+    if (envelope.integrations) req.integrations = envelope.integrations;
+    const { maxEventBytes } = this.config.limits;
+    const envelopeBytes = envelope.bytes ?? 0;
+    // A small body bounds every event in it (plus the envelope each event gets merged in), so
+    // its events need no size measurement; they are still checked for depth and text.
+    const sizeCertain = ctx.bodyBytes !== undefined && ctx.bodyBytes + envelopeBytes + 128 <= maxEventBytes;
     for (let i = 0; i < raw.length; i++) {
       const event = raw[i] as Record<string, any>;
       const eventType = type ?? (isPlainObject(event) ? (event.type as string) : undefined);
-      const rejection = validateEvent(event, eventType) ?? (checkSize ? this.sizeRejection(event) : null);
+      const rejection = validateEvent(event, eventType) ?? this.contentRejection(event, envelope, sizeCertain, now);
       if (rejection) {
         rejected.push({ index: i, ...rejection });
         continue;
       }
-      queued.push({ s: ctx.sourceId, t: receivedAt, ip: ctx.ip, r: ctx.requestId, e: this.normalise(event, eventType as EventType, envelope) });
+      accepted.push({ req, e: this.normalise(event, eventType as EventType, envelope) });
     }
     for (const r of rejected) this.metrics.eventsRejected.inc({ reason: r.reason });
-    if (queued.length > 0) {
+    if (accepted.length > 0) {
       const byType: Record<string, number> = {};
-      for (const q of queued) byType[q.e.type] = (byType[q.e.type] ?? 0) + 1;
+      for (const a of accepted) byType[a.e.type] = (byType[a.e.type] ?? 0) + 1;
       if (this.backpressure.current.overLimit) {
         this.metrics.backpressureRejections.inc();
         throw new RetryLaterException(
@@ -84,7 +175,7 @@ export class IngestService {
         );
       }
       try {
-        await this.batcher.add(queued);
+        await this.batcher.add(accepted);
       } catch (err) {
         if (err instanceof QueueUnavailableError) {
           throw new RetryLaterException(`${err.message}. Nothing from this request was accepted; retry after the Retry-After delay.`, 1);
@@ -93,7 +184,7 @@ export class IngestService {
       }
       for (const type in byType) this.metrics.eventsReceived.inc({ type }, byType[type]);
     }
-    return { accepted: queued.length, rejected };
+    return { accepted: accepted.length, rejected };
   }
 
   /** Flushes events still waiting for their micro-batch: drainAndClose calls it before the queue closes. */
@@ -101,14 +192,29 @@ export class IngestService {
     return this.batcher.drain();
   }
 
-  private sizeRejection(event: unknown): Rejection | null {
-    // A cheap upper bound settles almost every event; only one that might be over the limit
-    // is serialized to measure it exactly.
-    if (jsonBytesUpperBound(event, this.config.limits.maxEventBytes) <= this.config.limits.maxEventBytes) return null;
-    const bytes = Buffer.byteLength(JSON.stringify(event));
-    return bytes > this.config.limits.maxEventBytes
-      ? { reason: 'event_too_large', message: `event is ${bytes} bytes; the limit is ${this.config.limits.maxEventBytes}` }
-      : null;
+  /** Depth, storable text and numbers, size as stored, and age: what the schema cannot say. */
+  private contentRejection(event: Record<string, unknown>, envelope: BatchEnvelope, sizeCertain: boolean, now: number): Rejection | null {
+    const { maxEventBytes, maxEventDepth } = this.config.limits;
+    const budget = maxEventBytes - (envelope.bytes ?? 0);
+    const found = inspectValue(event, { maxDepth: maxEventDepth, stopAbove: sizeCertain ? Number.MAX_SAFE_INTEGER : Math.max(0, budget) });
+    if (found.problem) return PROBLEM[found.problem](locateProblem(event, found.problem, maxEventDepth), maxEventDepth);
+    if (!sizeCertain && found.upperBound > budget) {
+      // The bound says it might be too large: measure it exactly, as stored (envelope merged in).
+      // Depth is bounded by now, so JSON.stringify cannot overflow the stack.
+      const merged = envelope.context || envelope.integrations ? mergedForSize(event, envelope) : event;
+      const bytes = Buffer.byteLength(JSON.stringify(merged));
+      if (bytes > maxEventBytes) {
+        return { reason: 'event_too_large', message: `event is ${bytes} bytes as stored${merged === event ? '' : ' (with the batch context merged in)'}; the limit is ${maxEventBytes}` };
+      }
+    }
+    const times = eventTimes(now, { ...event, sentAt: event.sentAt ?? envelope.sentAt }, this.config.worker.partitionDaysAhead);
+    if (pastRetention(times.timestamp, now, this.config.retentionDays)) {
+      return {
+        reason: 'timestamp_past_retention',
+        message: `the event's time (${new Date(times.timestamp).toISOString()}, after clock-skew correction) is older than the retention of ${this.config.retentionDays} days`,
+      };
+    }
+    return null;
   }
 
   /** Completes the event in place (the parsed body is ours and used once). */
@@ -117,36 +223,16 @@ export class IngestService {
     if (e.writeKey !== undefined) delete e.writeKey; // a credential, never stored
     if (e.messageId === undefined || e.messageId === null || e.messageId === '') e.messageId = `api-${randomUUID()}`;
     if (envelope.sentAt && !e.sentAt) e.sentAt = envelope.sentAt;
-    if (envelope.context) e.context = { ...envelope.context, ...(e.context ?? {}) };
-    if (envelope.integrations) e.integrations = { ...envelope.integrations, ...(e.integrations ?? {}) };
     // Validated by the compiled schema above: from here on the event has the contract's shape.
     return e as IncomingEvent;
   }
 }
 
-/**
- * An upper bound on the UTF-8 size of JSON.stringify(value), without building the string: every
- * string character counted at its worst case (6 bytes, a \uXXXX escape), numbers at 24. Stops
- * as soon as the bound passes `stopAbove`.
- */
-export function jsonBytesUpperBound(value: unknown, stopAbove: number): number {
-  let total = 0;
-  const stack: unknown[] = [value];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (typeof v === 'string') total += 2 + v.length * 6;
-    else if (typeof v === 'number' || typeof v === 'boolean' || v === null) total += 24;
-    else if (Array.isArray(v)) {
-      total += 2 + v.length;
-      for (const item of v) stack.push(item);
-    } else if (typeof v === 'object') {
-      total += 2;
-      for (const key in v as Record<string, unknown>) {
-        total += 4 + key.length * 6;
-        stack.push((v as Record<string, unknown>)[key]);
-      }
-    }
-    if (total > stopAbove) return total;
-  }
-  return total;
+function mergedForSize(e: Record<string, unknown>, envelope: BatchEnvelope): Record<string, unknown> {
+  const own = (v: unknown) => (isPlainObject(v) ? v : {});
+  return {
+    ...e,
+    ...(envelope.context ? { context: { ...envelope.context, ...own(e.context) } } : {}),
+    ...(envelope.integrations ? { integrations: { ...envelope.integrations, ...own(e.integrations) } } : {}),
+  };
 }

@@ -90,6 +90,55 @@ export class MetricsService {
     help: 'Requests refused with 503 because the queue backlog passed its limit',
   }));
 
+  readonly enqueueFailures = getOrCreate('sluice_enqueue_failures_total', () => new Counter({
+    name: 'sluice_enqueue_failures_total',
+    help: 'Flushes the api could not add to Redis (answered 503): connection down, timeout, a job refused inside the transaction, too few replicas',
+  }));
+  readonly databaseAvailable = getOrCreate('sluice_database_available', () => new Gauge({
+    name: 'sluice_database_available',
+    help: "1 while the worker's writes reach PostgreSQL; 0 while it is holding jobs through an outage",
+  }));
+  readonly databaseOutageRetries = getOrCreate('sluice_database_outage_retries_total', () => new Counter({
+    name: 'sluice_database_outage_retries_total',
+    help: 'Writes retried because PostgreSQL was unavailable (no job attempt used up)',
+  }));
+  readonly jobsStalled = getOrCreate('sluice_jobs_stalled_total', () => new Counter({
+    name: 'sluice_jobs_stalled_total',
+    help: 'Jobs recovered after their lock lapsed (worker died or lost Redis) and run again',
+  }));
+  readonly jobsSplit = getOrCreate('sluice_jobs_split_total', () => new Counter({
+    name: 'sluice_jobs_split_total',
+    help: 'Jobs that killed their worker JOB_MAX_STALLS times, split in halves to isolate the event causing it',
+  }));
+  readonly failedJobsSwept = getOrCreate('sluice_failed_jobs_swept_total', () => new Counter({
+    name: 'sluice_failed_jobs_swept_total',
+    help: "Jobs Bull gave up on that the sweep moved to dead_letters (or split), by outcome",
+    labelNames: ['outcome'],
+  }));
+  readonly defaultPartitionRows = getOrCreate('sluice_events_default_partition_rows', () => new Gauge({
+    name: 'sluice_events_default_partition_rows',
+    help: 'Rows in events_default (no daily partition covered their day); 0 in steady state',
+  }));
+  readonly keyLookupsRefused = getOrCreate('sluice_key_lookups_refused_total', () => new Counter({
+    name: 'sluice_key_lookups_refused_total',
+    help: 'Requests refused (429) before a database key lookup: too many uncached keys from one client IP, or from all',
+    labelNames: ['scope'],
+  }));
+  readonly unhandledDataErrors = getOrCreate('sluice_unhandled_data_errors_total', () => new Counter({
+    name: 'sluice_unhandled_data_errors_total',
+    help: 'PostgreSQL data errors (SQLSTATE class 22) that reached a route despite validation: answered 400, but each one is a bug to fix',
+    labelNames: ['route'],
+  }));
+  readonly redisDurability = getOrCreate('sluice_redis_durability', () => new Gauge({
+    name: 'sluice_redis_durability',
+    help: 'Configured and effective Redis durability mode (value 1); degraded="1" when Redis offers less than configured',
+    labelNames: ['configured', 'effective', 'degraded'],
+  }));
+  readonly consumerUp = getOrCreate('sluice_consumer_up', () => new Gauge({
+    name: 'sluice_consumer_up',
+    help: "1 while the worker's queue consumer runs; 0 once it stopped (the worker then exits non-zero)",
+  }));
+
   /** Registers a scrape-time refresher (queue counts); returns its removal. */
   onCollect(collector: Collector): () => void {
     MetricsService.collectors.add(collector);

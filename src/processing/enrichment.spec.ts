@@ -1,5 +1,6 @@
 import { QueuedEvent } from '../queue/queue.constants';
-import { correctTimestamp, toEventRow } from './enrichment';
+import { correctTimestamp } from '../domain/events/timestamps';
+import { toEventRow } from './enrichment';
 
 const RECEIVED = '2024-05-01T12:00:00.000Z';
 const SOURCE = '11111111-1111-4111-8111-111111111111';
@@ -133,7 +134,7 @@ describe('toEventRow', () => {
       expect(row.original_timestamp).toBe('2024-05-01T09:00:00.000Z');
     });
 
-    it('lets originalTimestamp win over timestamp', () => {
+    it("with both (RudderStack's Node SDK), timestamp is the event's time and originalTimestamp is kept", () => {
       const row = toEventRow(
         queued({
           timestamp: '2024-05-01T08:00:00.000Z',
@@ -142,7 +143,8 @@ describe('toEventRow', () => {
         }),
       );
       expect(row.original_timestamp).toBe('2024-05-01T09:00:00.000Z');
-      expect(row.timestamp).toBe('2024-05-01T11:59:50.000Z');
+      // The client clock is 3 h minus 10 s behind: the correction applies to the event's time.
+      expect(row.timestamp).toBe('2024-05-01T10:59:50.000Z');
     });
 
     it('falls back to timestamp when originalTimestamp is unparseable', () => {

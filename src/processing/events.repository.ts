@@ -70,6 +70,35 @@ export class EventsRepository {
     }
   }
 
+  /**
+   * Creates the daily partitions of these UTC days (YYYY-MM-DD) where missing, moving any rows
+   * the default partition holds for them; returns how many were created. Runs in its own short
+   * transaction per day, never inside an insert.
+   */
+  async ensurePartitionsFor(days: string[]): Promise<number> {
+    if (days.length === 0) return 0;
+    const rows: { created: boolean }[] = await this.db.query(
+      `SELECT sluice_ensure_event_partition(d) AS created FROM unnest($1::date[]) AS d`,
+      [days],
+    );
+    return rows.filter((r) => r.created).length;
+  }
+
+  /** The UTC days that have rows in the default partition (none in steady state), at most `limit`. */
+  async daysInDefaultPartition(limit = 100): Promise<string[]> {
+    const rows: { day: string }[] = await this.db.query(
+      `SELECT DISTINCT to_char(("timestamp" AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD') AS day FROM events_default LIMIT $1`,
+      [limit],
+    );
+    return rows.map((r) => r.day);
+  }
+
+  /** Rows in the default partition, counted up to `cap` (a gauge, not an audit). */
+  async defaultPartitionRows(cap = 1_000_000): Promise<number> {
+    const rows: { n: string }[] = await this.db.query(`SELECT count(*) AS n FROM (SELECT 1 FROM events_default LIMIT $1) t`, [cap]);
+    return Number(rows[0]?.n ?? 0);
+  }
+
   /** Creates the daily partitions from yesterday to `daysAhead` days ahead (idempotent). */
   async ensurePartitions(daysAhead: number): Promise<number> {
     const rows: { created: boolean }[] = await this.db.query(

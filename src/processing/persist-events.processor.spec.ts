@@ -3,12 +3,13 @@ import type { Job, Queue } from 'bull';
 import { AppConfig } from '../config';
 import { currentRequestId } from '../logging/request-context';
 import { MetricsService } from '../metrics/metrics.service';
-import { JobName, PersistEventsJob, QueuedEvent } from '../queue/queue.constants';
+import { JobName, packJob, PersistEventsJob, QueuedEvent } from '../queue/queue.constants';
 import { QueueStatsService } from '../queue/queue-stats.service';
 import { DeadLetter, DeadLettersRepository } from './dead-letters.repository';
 import { EventRow } from '../domain/events/event-columns';
 import { EventsRepository } from './events.repository';
-import { isPermanentDbError, PersistEventsProcessor } from './persist-events.processor';
+import { ProcessHealth } from '../health/process-health';
+import { InterruptedError, PersistEventsProcessor } from './persist-events.processor';
 
 const SOURCE = '22222222-2222-4222-8222-222222222222';
 
@@ -43,6 +44,12 @@ class FakeEvents {
     return Promise.resolve(inserted);
   }
 
+  readonly partitionDays: string[][] = [];
+  ensurePartitionsFor(days: string[]): Promise<number> {
+    this.partitionDays.push(days);
+    return Promise.resolve(days.length);
+  }
+
   storedIds(): string[] {
     return [...this.stored.values()].map((r) => r.message_id).sort();
   }
@@ -60,10 +67,10 @@ class FakeDeadLetters {
     letters: DeadLetter[],
     jobId: string | number | undefined,
     attempts: number,
-  ): Promise<void> {
+  ): Promise<number> {
     if (this.fail) return Promise.reject(this.fail);
     this.calls.push({ letters, jobId, attempts });
-    return Promise.resolve();
+    return Promise.resolve(letters.length);
   }
 
   letters(): DeadLetter[] {
@@ -79,6 +86,9 @@ class FakeStats {
 }
 
 class FakeQueue {
+  closing?: Promise<void>;
+  setWorkerName = () => Promise.resolve();
+  readonly on = jest.fn();
   readonly process = jest.fn(
     (
       _name: string,
@@ -108,42 +118,13 @@ function job(
   id: string | number = 'job-1',
 ) {
   const opts = attempts === null ? {} : { attempts };
-  return { id, data: { events: evts }, opts, attemptsMade } as unknown as Job<PersistEventsJob>;
+  const data = packJob(evts.map((q) => ({ req: { s: q.s, t: q.t, ip: q.ip, r: q.r }, e: q.e })));
+  return { id, data, opts, attemptsMade } as unknown as Job<PersistEventsJob>;
 }
 
 async function counter(c: { get(): Promise<{ values: { value: number }[] }> }): Promise<number> {
   return (await c.get()).values.reduce((sum, v) => sum + v.value, 0);
 }
-
-describe('isPermanentDbError', () => {
-  it.each([
-    ['22P05', true], // untranslatable character (NUL in text)
-    ['22001', true], // string too long
-    ['22008', true], // datetime out of range
-    ['23505', true], // unique violation
-    ['23502', true], // not null violation
-    ['08006', false], // connection failure
-    ['08003', false],
-    ['40001', false], // serialization failure
-    ['40P01', false], // deadlock
-    ['53300', false], // too many connections
-    ['57P01', false], // admin shutdown
-    ['ECONNRESET', false],
-    ['2', false],
-  ])('code %s -> %s', (code, expected) => {
-    expect(isPermanentDbError(dbError(code))).toBe(expected);
-  });
-
-  it.each([
-    ['no code', new Error('x')],
-    ['numeric code', { code: 22 }],
-    ['null', null],
-    ['undefined', undefined],
-    ['a string', '22P05'],
-  ])('is false for %s', (_name, err) => {
-    expect(isPermanentDbError(err)).toBe(false);
-  });
-});
 
 describe('PersistEventsProcessor', () => {
   let fakeEvents: FakeEvents;
@@ -152,10 +133,11 @@ describe('PersistEventsProcessor', () => {
   let queue: FakeQueue;
   let metrics: MetricsService;
   let processor: PersistEventsProcessor;
-  const config = { worker: { attempts: 5, concurrency: 3 } } as unknown as AppConfig;
+  const config = { worker: { attempts: 5, concurrency: 3, partitionDaysAhead: 7, outageMaxBackoffMs: 20 }, retentionDays: 36500 } as unknown as AppConfig;
 
   beforeEach(() => {
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
     jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     fakeEvents = new FakeEvents();
     deadLetters = new FakeDeadLetters();
@@ -168,6 +150,7 @@ describe('PersistEventsProcessor', () => {
       deadLetters as unknown as DeadLettersRepository,
       metrics,
       stats as unknown as QueueStatsService,
+      new ProcessHealth(),
       config,
     );
   });
@@ -219,7 +202,7 @@ describe('PersistEventsProcessor', () => {
       expect(deadLetters.calls[0].jobId).toBe('job-7');
       expect(deadLetters.calls[0].attempts).toBe(2);
       const [letter] = deadLetters.calls[0].letters;
-      expect(letter.event).toBe(batch[5]);
+      expect(letter.event).toEqual(batch[5]);
       expect(letter.reason).toMatch(/^rejected by PostgreSQL: .*m5/);
       // Bisection, not row by row: far fewer statements than a retry per event would need.
       expect(fakeEvents.calls.length).toBeLessThanOrEqual(1 + 2 * Math.ceil(Math.log2(8)));
@@ -258,13 +241,13 @@ describe('PersistEventsProcessor', () => {
       expect(outcome).toEqual({ inserted: 2, deduplicated: 0, deadLettered: 1 });
       expect(fakeEvents.calls).toEqual([['ok1', 'ok2']]);
       expect(deadLetters.letters()).toHaveLength(1);
-      expect(deadLetters.letters()[0].event).toBe(broken);
+      expect(deadLetters.letters()[0].event).toEqual(broken);
       expect(deadLetters.letters()[0].reason).toMatch(/^enrichment failed: /);
     });
 
     it('rethrows a transient error without dead-lettering anything', async () => {
-      fakeEvents.failOnCall.set(1, dbError('08006', 'connection failure'));
-      await expect(processor.persist(events(4))).rejects.toMatchObject({ code: '08006' });
+      fakeEvents.failOnCall.set(1, dbError('40P01', 'deadlock detected'));
+      await expect(processor.persist(events(4))).rejects.toMatchObject({ code: '40P01' });
       expect(deadLetters.calls).toHaveLength(0);
       expect(fakeEvents.calls).toHaveLength(1); // no bisection for a transient error
     });
@@ -277,10 +260,17 @@ describe('PersistEventsProcessor', () => {
     });
 
     it('rethrows an error without a code as transient', async () => {
-      fakeEvents.failOnCall.set(1, new Error('Connection terminated unexpectedly'));
-      await expect(processor.persist(events(2))).rejects.toThrow(
-        'Connection terminated unexpectedly',
-      );
+      fakeEvents.failOnCall.set(1, new Error('something unexpected'));
+      await expect(processor.persist(events(2))).rejects.toThrow('something unexpected');
+    });
+
+    it('asks for the daily partition of each day its rows fall on, once per process', async () => {
+      const now = Date.now();
+      const day = (d: number) => new Date(now - d * 86_400_000).toISOString();
+      const at = (id: string, ts: string) => event(id, { t: new Date(now).toISOString(), e: { type: 'track', messageId: id, userId: 'u', event: 'E', timestamp: ts } });
+      await processor.persist([at('a', day(40)), at('b', day(40)), at('c', day(3))]);
+      await processor.persist([at('d', day(40)), at('e', day(0))]);
+      expect(fakeEvents.partitionDays).toEqual([[day(40).slice(0, 10), day(3).slice(0, 10)].sort(), [day(0).slice(0, 10)]].map((d) => expect.arrayContaining(d)));
     });
   });
 
@@ -318,9 +308,9 @@ describe('PersistEventsProcessor', () => {
     });
 
     it('rethrows a transient error on a non-final attempt, leaving the backlog alone', async () => {
-      fakeEvents.failOnCall.set(1, dbError('08006'));
+      fakeEvents.failOnCall.set(1, dbError('40P01'));
       const before = await counter(metrics.eventsPersisted);
-      await expect(processor.handle(job(events(3), 1, 3))).rejects.toMatchObject({ code: '08006' });
+      await expect(processor.handle(job(events(3), 1, 3))).rejects.toMatchObject({ code: '40P01' });
       expect(deadLetters.calls).toHaveLength(0);
       expect(stats.adjustments).toEqual([]);
       expect(await counter(metrics.eventsPersisted)).toBe(before);
@@ -328,26 +318,26 @@ describe('PersistEventsProcessor', () => {
 
     it('dead-letters every event on the final attempt and does not throw', async () => {
       const batch = events(3);
-      fakeEvents.failOnCall.set(1, dbError('08006', 'connection failure'));
+      fakeEvents.failOnCall.set(1, dbError('40001', 'could not serialize access'));
       const beforeDead = await counter(metrics.eventsDeadLettered);
       const outcome = await processor.handle(job(batch, 2, 3, 'j-final'));
       expect(outcome).toEqual({ inserted: 0, deduplicated: 0, deadLettered: 3 });
       expect(deadLetters.calls).toHaveLength(1);
       expect(deadLetters.calls[0].jobId).toBe('j-final');
       expect(deadLetters.calls[0].attempts).toBe(3);
-      expect(deadLetters.calls[0].letters.map((l) => l.event)).toEqual(batch);
+      expect(deadLetters.calls[0].letters.map((l) => l.event)).toEqual(batch.map((q) => ({ ...q, ip: undefined })));
       for (const l of deadLetters.calls[0].letters)
-        expect(l.reason).toBe('failed after 3 attempts: connection failure');
+        expect(l).toMatchObject({ code: 'retries_exhausted', reason: 'failed after 3 attempts: could not serialize access' });
       expect(stats.adjustments).toEqual([-3]);
       expect((await counter(metrics.eventsDeadLettered)) - beforeDead).toBe(3);
     });
 
     it('takes the attempt limit from config when the job does not carry one', async () => {
-      fakeEvents.failOnCall.set(1, dbError('08006'));
-      fakeEvents.failOnCall.set(2, dbError('08006'));
+      fakeEvents.failOnCall.set(1, dbError('40P01'));
+      fakeEvents.failOnCall.set(2, dbError('40P01'));
       // config.worker.attempts is 5: attempt 4 still retries, attempt 5 is the last.
       await expect(processor.handle(job(events(1), 3, null))).rejects.toMatchObject({
-        code: '08006',
+        code: '40P01',
       });
       await expect(processor.handle(job(events(1), 4, null))).resolves.toEqual({
         inserted: 0,
@@ -356,8 +346,37 @@ describe('PersistEventsProcessor', () => {
       });
     });
 
+    it('holds a job through a database outage, however long, without using an attempt', async () => {
+      for (let call = 1; call <= 6; call++) fakeEvents.failOnCall.set(call, dbError(call % 2 ? '57P03' : 'ECONNREFUSED'));
+      const gauge = async () => (await metrics.databaseAvailable.get()).values[0].value;
+      const handled = processor.handle(job(events(3), 2, 3, 'j-outage')); // the last attempt
+      await new Promise((r) => setTimeout(r, 15));
+      expect(await gauge()).toBe(0);
+      await expect(handled).resolves.toEqual({ inserted: 3, deduplicated: 0, deadLettered: 0 });
+      expect(fakeEvents.calls.length).toBe(7);
+      expect(deadLetters.calls).toHaveLength(0);
+      expect(await gauge()).toBe(1);
+    });
+
+    it('gives the job back (InterruptedError) when the worker shuts down during an outage', async () => {
+      for (let call = 1; call <= 100; call++) fakeEvents.failOnCall.set(call, dbError('08006'));
+      const handled = processor.handle(job(events(2), 0, 3));
+      await new Promise((r) => setTimeout(r, 30));
+      queue.closing = Promise.resolve();
+      await expect(handled).rejects.toBeInstanceOf(InterruptedError);
+      expect(deadLetters.calls).toHaveLength(0);
+      expect(stats.adjustments).toEqual([]);
+    });
+
+    it('dead-letters a data error at once, without retrying the good events beside it', async () => {
+      fakeEvents.poison.add('m1');
+      const outcome = await processor.handle(job(events(3), 0, 3));
+      expect(outcome).toEqual({ inserted: 2, deduplicated: 0, deadLettered: 1 });
+      expect(deadLetters.letters().map((l) => [l.event.e.messageId, l.code])).toEqual([['m1', 'rejected_by_postgres']]);
+    });
+
     it('fails the job when even dead-lettering fails on the final attempt', async () => {
-      fakeEvents.failOnCall.set(1, dbError('08006'));
+      fakeEvents.failOnCall.set(1, dbError('40P01'));
       deadLetters.fail = new Error('dead_letters unavailable');
       await expect(processor.handle(job(events(2), 2, 3))).rejects.toThrow(
         'dead_letters unavailable',

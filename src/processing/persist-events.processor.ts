@@ -3,24 +3,16 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
 import '../queue/bull-internals';
 import { AppConfig } from '../config';
+import { EventRow } from '../domain/events/event-columns';
+import { ProcessHealth } from '../health/process-health';
 import { requestContext } from '../logging/request-context';
 import { MetricsService } from '../metrics/metrics.service';
-import { JobName, PersistEventsJob, QueuedEvent, QueueName } from '../queue/queue.constants';
+import { JobName, PersistEventsJob, QueuedEvent, QueueName, unpackJob } from '../queue/queue.constants';
 import { QueueStatsService } from '../queue/queue-stats.service';
+import { classifyDbError } from './db-errors';
 import { DeadLetter, DeadLettersRepository } from './dead-letters.repository';
-import { EventRow } from '../domain/events/event-columns';
 import { toEventRow } from './enrichment';
 import { EventsRepository } from './events.repository';
-
-/**
- * PostgreSQL errors that retrying cannot fix: the data itself is refused (class 22, e.g. a NUL
- * character in a string; class 23 integrity). Everything else (connection loss, deadlock,
- * serialization, out of resources) is transient and retried with backoff.
- */
-export function isPermanentDbError(err: unknown): boolean {
-  const code = (err as { code?: unknown })?.code;
-  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
-}
 
 export interface PersistOutcome {
   inserted: number;
@@ -28,9 +20,23 @@ export interface PersistOutcome {
   deadLettered: number;
 }
 
+/** The job was still waiting out a database outage when the worker shut down: run it again later. */
+export class InterruptedError extends Error {
+  static readonly PREFIX = 'interrupted:';
+  constructor(what: string) {
+    super(`${InterruptedError.PREFIX} ${what}`);
+  }
+}
+
+const DAY_MS = 86_400_000;
+const utcDay = (iso: string) => iso.slice(0, 10);
+
 @Injectable()
 export class PersistEventsProcessor implements OnModuleInit {
   private readonly logger = new Logger(PersistEventsProcessor.name);
+  /** Days whose daily partition this process knows exists (partitions are never dropped behind its back except by retention). */
+  private readonly knownDays = new Set<string>();
+  private outageSince: number | null = null;
 
   constructor(
     @InjectQueue(QueueName.Events) private readonly queue: Queue<PersistEventsJob>,
@@ -38,6 +44,7 @@ export class PersistEventsProcessor implements OnModuleInit {
     private readonly deadLetters: DeadLettersRepository,
     private readonly metrics: MetricsService,
     private readonly stats: QueueStatsService,
+    private readonly health: ProcessHealth,
     private readonly config: AppConfig,
   ) {}
 
@@ -46,37 +53,77 @@ export class PersistEventsProcessor implements OnModuleInit {
     // process shuts down during start-up; the name only serves Queue#getWorkers, unused here.
     // (Pinned by test/integration/bull-internals.spec.ts.)
     this.queue.setWorkerName = () => Promise.resolve();
+    this.queue.on('stalled', () => this.metrics.jobsStalled.inc());
+    this.metrics.databaseAvailable.set(1);
+    this.metrics.consumerUp.set(1);
     // Registered here rather than with @Process so that concurrency comes from validated config.
     this.queue.process(JobName.PersistEvents, this.config.worker.concurrency, (job) => this.handle(job)).catch((err: Error) => {
-      // Rejects only when the queue is closed while still starting; anything else is fatal.
-      if (!this.queue.closing) this.logger.error(`queue processing stopped: ${err.stack}`);
+      // It settles when the queue closes (shutdown); anything else means this worker consumes
+      // nothing any more: liveness fails and the process exits, so it is restarted.
+      if (this.queue.closing) return;
+      this.metrics.consumerUp.set(0);
+      this.health.fail('queue-consumer', `queue processing stopped: ${err?.stack ?? err}`);
     });
   }
 
   async handle(job: Job<PersistEventsJob>): Promise<PersistOutcome> {
-    const requestIds = [...new Set(job.data.events.map((e) => e.r).filter(Boolean))];
+    const events = unpackJob(job.data);
+    const requestIds = [...new Set(events.map((e) => e.r).filter(Boolean))];
     return requestContext.run({ requestId: requestIds.slice(0, 5).join(',') || `job-${job.id}` }, async () => {
       const attempts = job.opts.attempts ?? this.config.worker.attempts;
       const lastAttempt = job.attemptsMade + 1 >= attempts;
+      let outcome: PersistOutcome;
       try {
-        const outcome = await this.persist(job.data.events, job.id, job.attemptsMade + 1);
-        this.finish(job.data.events.length, outcome);
-        return outcome;
+        outcome = await this.throughOutages(() => this.persist(events, job.id, job.attemptsMade + 1), `job ${job.id}`);
       } catch (err) {
-        if (!lastAttempt) {
-          this.logger.warn(`job ${job.id} attempt ${job.attemptsMade + 1}/${attempts} failed, will retry: ${(err as Error).message}`);
+        if (err instanceof InterruptedError || !lastAttempt) {
+          if (!(err instanceof InterruptedError)) this.logger.warn(`job ${job.id} attempt ${job.attemptsMade + 1}/${attempts} failed, will retry: ${(err as Error).message}`);
           throw err;
         }
-        // Out of attempts: keep every event, with the reason, in dead_letters. If even that
-        // fails, the job stays in Bull's failed set and maintenance moves it later.
+        // Out of attempts on an unexpected error: keep every event, with the reason, in
+        // dead_letters (through an outage, if one starts now). If even that fails, the job stays
+        // in Bull's failed set and the maintenance sweep moves it later.
         const reason = `failed after ${attempts} attempts: ${(err as Error).message}`;
-        await this.deadLetters.insert(job.data.events.map((event) => ({ event, reason })), job.id, attempts);
-        this.logger.error(`job ${job.id}: ${job.data.events.length} events dead-lettered (${reason})`);
-        const outcome = { inserted: 0, deduplicated: 0, deadLettered: job.data.events.length };
-        this.finish(job.data.events.length, outcome);
-        return outcome;
+        const letters: DeadLetter[] = events.map((event) => ({ event, code: 'retries_exhausted', reason }));
+        await this.throughOutages(() => this.deadLetters.insert(letters, job.id, attempts), `dead letters of job ${job.id}`);
+        this.logger.error(`job ${job.id}: ${events.length} events dead-lettered (${reason})`);
+        outcome = { inserted: 0, deduplicated: 0, deadLettered: events.length };
       }
+      this.finish(events.length, outcome);
+      return outcome;
     });
+  }
+
+  /**
+   * Runs `work` until it succeeds or fails for a reason other than the database being
+   * unavailable. While it is unavailable the job is held (Bull keeps renewing its lock), retried
+   * with a capped backoff for as long as it takes, and no attempt is used up; the worker takes no
+   * new job meanwhile, since each of its slots holds one. On shutdown it gives the job back.
+   */
+  async throughOutages<T>(work: () => Promise<T>, what: string): Promise<T> {
+    let delay = 100;
+    for (;;) {
+      try {
+        const result = await work();
+        if (this.outageSince !== null) {
+          this.logger.log(`PostgreSQL is writable again after ${Math.round((Date.now() - this.outageSince) / 1000)} s; resuming`);
+          this.outageSince = null;
+          this.metrics.databaseAvailable.set(1);
+        }
+        return result;
+      } catch (err) {
+        if (classifyDbError(err) !== 'unavailable') throw err;
+        if (this.outageSince === null) {
+          this.outageSince = Date.now();
+          this.logger.warn(`PostgreSQL unavailable (${(err as Error).message}); holding jobs and retrying until it is back`);
+        }
+        this.metrics.databaseAvailable.set(0);
+        this.metrics.databaseOutageRetries.inc();
+        if (this.queue.closing) throw new InterruptedError(`${what}: shut down while PostgreSQL was unavailable`);
+        await this.sleepUnlessClosing(delay);
+        delay = Math.min(delay * 2, this.config.worker.outageMaxBackoffMs);
+      }
+    }
   }
 
   /**
@@ -88,11 +135,12 @@ export class PersistEventsProcessor implements OnModuleInit {
     const rows: { row: EventRow; q: QueuedEvent }[] = [];
     for (const q of queued) {
       try {
-        rows.push({ row: toEventRow(q), q });
+        rows.push({ row: toEventRow(q, this.config.worker.partitionDaysAhead), q });
       } catch (err) {
-        letters.push({ event: q, reason: `enrichment failed: ${(err as Error).message}` });
+        letters.push({ event: q, code: 'enrichment_failed', reason: `enrichment failed: ${(err as Error).message}` });
       }
     }
+    await this.ensurePartitions(rows.map((r) => r.row));
     const inserted = await this.insertIsolating(rows, letters);
     if (letters.length > 0) {
       await this.deadLetters.insert(letters, jobId, attempt);
@@ -103,15 +151,36 @@ export class PersistEventsProcessor implements OnModuleInit {
     return { inserted, deduplicated: queued.length - inserted - letters.length, deadLettered: letters.length };
   }
 
+  /**
+   * Old (imported) events get their own day's partition rather than piling up in the default
+   * one, within the retention window the api enforces.
+   */
+  private async ensurePartitions(rows: EventRow[]): Promise<void> {
+    const now = Date.now();
+    const oldest = now - (this.config.retentionDays + 1) * DAY_MS;
+    const newest = now + (this.config.worker.partitionDaysAhead + 1) * DAY_MS;
+    const missing = new Set<string>();
+    for (const r of rows) {
+      const day = utcDay(r.timestamp);
+      if (this.knownDays.has(day) || missing.has(day)) continue;
+      const t = Date.parse(r.timestamp);
+      if (t >= oldest && t <= newest) missing.add(day);
+    }
+    if (missing.size === 0) return;
+    const created = await this.events.ensurePartitionsFor([...missing]);
+    if (created > 0) this.logger.log(`created ${created} daily event partition(s) for ${[...missing].sort().join(', ')}`);
+    missing.forEach((d) => this.knownDays.add(d));
+  }
+
   private async insertIsolating(rows: { row: EventRow; q: QueuedEvent }[], letters: DeadLetter[]): Promise<number> {
     if (rows.length === 0) return 0;
     const stop = this.metrics.dbWriteDuration.startTimer();
     try {
       return await this.events.insertDeduplicated(rows.map((r) => r.row));
     } catch (err) {
-      if (!isPermanentDbError(err)) throw err;
+      if (classifyDbError(err) !== 'data') throw err;
       if (rows.length === 1) {
-        letters.push({ event: rows[0].q, reason: `rejected by PostgreSQL: ${(err as Error).message}` });
+        letters.push({ event: rows[0].q, code: 'rejected_by_postgres', reason: `rejected by PostgreSQL: ${(err as Error).message}` });
         return 0;
       }
       const mid = rows.length >> 1;
@@ -119,6 +188,11 @@ export class PersistEventsProcessor implements OnModuleInit {
     } finally {
       stop();
     }
+  }
+
+  private async sleepUnlessClosing(ms: number): Promise<void> {
+    const until = Date.now() + ms;
+    while (Date.now() < until && !this.queue.closing) await new Promise((r) => setTimeout(r, Math.min(100, until - Date.now())));
   }
 
   private finish(queuedCount: number, outcome: PersistOutcome): void {

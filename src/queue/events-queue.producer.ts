@@ -1,9 +1,9 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger } from '@nestjs/common';
-import type { Queue } from 'bull';
+import type { Job, Queue } from 'bull';
 import { AppConfig } from '../config';
 import { MetricsService } from '../metrics/metrics.service';
-import { JobName, PersistEventsJob, QueuedEvent, QueueName } from './queue.constants';
+import { AcceptedEvent, JobName, packJob, PersistEventsJob, QueueName } from './queue.constants';
 import { QueueStatsService } from './queue-stats.service';
 
 export class QueueUnavailableError extends Error {
@@ -25,35 +25,58 @@ export class EventsQueueProducer {
   ) {}
 
   /**
-   * Resolves once every event is stored in Redis as part of a job; rejects with
-   * QueueUnavailableError within ENQUEUE_TIMEOUT_MS otherwise.
+   * Resolves once every event is stored in Redis as part of a job (and, in `replicas` mode,
+   * acknowledged by REDIS_WAIT_REPLICAS replicas); rejects with QueueUnavailableError within
+   * ENQUEUE_TIMEOUT_MS otherwise. Jobs a failed call did add are harmless: the client retries
+   * and the worker's dedup stores each event once.
    */
-  async enqueue(events: QueuedEvent[]): Promise<void> {
+  async enqueue(events: AcceptedEvent[]): Promise<void> {
     if (events.length === 0) return;
     const client = this.queue.client;
     if (client.status !== 'ready') throw new QueueUnavailableError(`connection is ${client.status}`);
     const max = this.config.batching.jobMaxEvents;
     const jobs: { name: string; data: PersistEventsJob }[] = [];
     for (let i = 0; i < events.length; i += max) {
-      jobs.push({ name: JobName.PersistEvents, data: { events: events.length <= max ? events : events.slice(i, i + max) } });
+      jobs.push({ name: JobName.PersistEvents, data: packJob(events.length <= max ? events : events.slice(i, i + max)) });
     }
     const stop = this.metrics.enqueueDuration.startTimer();
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        this.queue.addBulk(jobs),
+        this.add(jobs),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new QueueUnavailableError(`no answer within ${this.config.batching.enqueueTimeoutMs} ms`)), this.config.batching.enqueueTimeoutMs);
         }),
       ]);
       this.stats.adjustBacklog(events.length);
     } catch (err) {
+      this.metrics.enqueueFailures.inc();
       if (err instanceof QueueUnavailableError) throw err;
       this.logger.warn(`enqueue failed: ${(err as Error).message}`);
       throw new QueueUnavailableError((err as Error).message);
     } finally {
       clearTimeout(timer);
       stop();
+    }
+  }
+
+  private async add(jobs: { name: string; data: PersistEventsJob }[]): Promise<void> {
+    const added: Job<PersistEventsJob>[] = await this.queue.addBulk(jobs);
+    // Bull's addBulk sends one MULTI and takes each command's reply as the job id without
+    // looking at its error (Job.createBulk): a job Redis refused inside the transaction
+    // (NOSCRIPT, LOADING, OOM, a script error) comes back with no id. Any such job fails the
+    // whole call, so its request is answered 503, never 200.
+    const missing = added.filter((j) => j.id === undefined || j.id === null).length;
+    if (missing > 0 || added.length !== jobs.length) {
+      throw new QueueUnavailableError(`Redis refused ${missing || jobs.length - added.length} of ${jobs.length} job(s) in the transaction`);
+    }
+    const { durability, waitReplicas, waitTimeoutMs } = this.config.redis;
+    if (durability === 'replicas') {
+      // WAIT covers every write this connection made before it, so our MULTI too.
+      const acked = Number(await this.queue.client.wait(waitReplicas, waitTimeoutMs));
+      if (acked < waitReplicas) {
+        throw new QueueUnavailableError(`only ${acked} of ${waitReplicas} Redis replica(s) acknowledged the write within ${waitTimeoutMs} ms`);
+      }
     }
   }
 }

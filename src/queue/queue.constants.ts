@@ -29,8 +29,12 @@ export interface IncomingEvent {
   [field: string]: unknown;
 }
 
-/** One accepted event as the api queues it; the worker derives the stored row from it. */
-export interface QueuedEvent {
+/**
+ * One request's share of a job: what its events have in common, stored once per job rather
+ * than once per event (a batch's envelope `context` is not copied into each of its events in
+ * Redis; the worker merges it when it builds the rows).
+ */
+export interface JobRequest {
   /** source id */
   s: string;
   /** receivedAt, ISO 8601, set by the api */
@@ -39,10 +43,70 @@ export interface QueuedEvent {
   ip?: string;
   /** request id, so worker log lines can be tied to the request */
   r?: string;
-  /** the event */
+  /** the batch envelope's context and integrations, merged under each event's own */
+  context?: Record<string, unknown>;
+  integrations?: Record<string, unknown>;
+}
+
+/** An event in a job: the index of its request in `requests`, and the event. */
+export interface JobEvent {
+  q: number;
   e: IncomingEvent;
 }
 
+/** The payload of a persist job: the wire format between api and worker. */
 export interface PersistEventsJob {
-  events: QueuedEvent[];
+  requests: JobRequest[];
+  events: JobEvent[];
+}
+
+/** An accepted event in the api's memory, before it is packed into a job. */
+export interface AcceptedEvent {
+  req: JobRequest;
+  e: IncomingEvent;
+}
+
+/**
+ * One event with everything the worker needs to store it (its request's fields, the envelope
+ * merged in): what enrichment reads and what a dead letter keeps, self-contained.
+ */
+export interface QueuedEvent {
+  s: string;
+  t: string;
+  ip?: string;
+  r?: string;
+  e: IncomingEvent;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/** Packs accepted events into one job's payload, each distinct request once. */
+export function packJob(events: AcceptedEvent[]): PersistEventsJob {
+  const requests: JobRequest[] = [];
+  const index = new Map<JobRequest, number>();
+  const packed: JobEvent[] = new Array(events.length);
+  for (let i = 0; i < events.length; i++) {
+    const { req, e } = events[i];
+    let q = index.get(req);
+    if (q === undefined) {
+      q = requests.push(req) - 1;
+      index.set(req, q);
+    }
+    packed[i] = { q, e };
+  }
+  return { requests, events: packed };
+}
+
+/** The job's events, self-contained: the request's fields added, its envelope merged under each event's own. */
+export function unpackJob(job: PersistEventsJob): QueuedEvent[] {
+  return job.events.map(({ q, e }) => {
+    const req = job.requests[q];
+    let event = e;
+    if (req.context || req.integrations) {
+      event = { ...e };
+      if (req.context) event.context = isObject(e.context) ? { ...req.context, ...e.context } : { ...req.context };
+      if (req.integrations) event.integrations = isObject(e.integrations) ? { ...req.integrations, ...e.integrations } : { ...req.integrations };
+    }
+    return { s: req.s, t: req.t, ip: req.ip, r: req.r, e: event };
+  });
 }

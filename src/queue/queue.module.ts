@@ -4,6 +4,7 @@ import { AppConfig } from '../config';
 import { QueueName } from './queue.constants';
 import { EventsQueueProducer } from './events-queue.producer';
 import { QueueStatsService } from './queue-stats.service';
+import { RedisDurabilityService } from './redis-durability.service';
 import { MetricsModule } from '../metrics/metrics.module';
 import { RedisConnections } from '../redis/redis-connections';
 import { RedisModule } from '../redis/redis.module';
@@ -21,8 +22,9 @@ import { RedisModule } from '../redis/redis.module';
         settings: {
           lockDuration: config.worker.lockMs,
           stalledInterval: config.worker.stalledIntervalMs,
-          // A job whose worker died is retried; never give up on it for being stalled.
-          maxStalledCount: 1000,
+          // A job whose worker died is run again; one that killed its worker this many times is
+          // moved to the failed set, where the maintenance sweep splits it to isolate the poison.
+          maxStalledCount: config.worker.maxStalls,
         },
         defaultJobOptions: {
           attempts: config.worker.attempts,
@@ -35,7 +37,7 @@ import { RedisModule } from '../redis/redis.module';
     }),
     BullModule.registerQueue({ name: QueueName.Events }),
   ],
-  providers: [EventsQueueProducer, QueueStatsService],
-  exports: [BullModule, EventsQueueProducer, QueueStatsService],
+  providers: [EventsQueueProducer, QueueStatsService, RedisDurabilityService],
+  exports: [BullModule, EventsQueueProducer, QueueStatsService, RedisDurabilityService],
 })
 export class QueueModule {}

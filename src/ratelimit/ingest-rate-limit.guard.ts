@@ -4,7 +4,16 @@ import { KeyPrincipal } from '../domain/principal';
 import { RetryLaterException } from '../common/errors';
 import { AppConfig } from '../config';
 import { MetricsService } from '../metrics/metrics.service';
-import { RateLimitRepository } from './rate-limit.repository';
+import { RateLimitCharge, RateLimitRepository } from './rate-limit.repository';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** events counted against this request's event windows (refunded for what was not accepted) */
+    rateLimitCharge?: RateLimitCharge;
+    /** events the request got queued (set by the ingestion route on success) */
+    acceptedEvents?: number;
+  }
+}
 
 const WHAT = { requests: 'requests per second', events: 'events per second', daily_quota: 'events per day (UTC)' } as const;
 
@@ -49,7 +58,10 @@ export class IngestRateLimitGuard implements CanActivate {
     void reply.header('X-RateLimit-Limit', String(check.limit));
     void reply.header('X-RateLimit-Remaining', String(check.remaining));
     void reply.header('X-RateLimit-Reset', String(check.resetSeconds));
-    if (!check.exceeded) return true;
+    if (!check.exceeded) {
+      req.rateLimitCharge = check.charge;
+      return true;
+    }
 
     this.metrics.throttledRequests.inc({ source: key.sourceId! });
     this.metrics.throttledEvents.inc({ source: key.sourceId! }, events);

@@ -9,6 +9,7 @@ declare module 'ioredis' {
   interface RedisCommander<Context> {
     sluiceCheckAndCount(...args: (string | number)[]): Result<[number, number], Context>;
     sluiceHit(key: string, ttlMs: number): Result<[number, number], Context>;
+    sluiceRefund(numKeys: number, ...args: (string | number)[]): Result<number, Context>;
   }
 }
 
@@ -21,6 +22,14 @@ export interface LimitCheck {
   remaining: number;
   /** seconds until the binding window resets */
   resetSeconds: number;
+  /** when allowed: what was counted against event windows, so what is not accepted can be refunded */
+  charge?: RateLimitCharge;
+}
+
+/** Events counted against a request's event windows (events/s and per day). */
+export interface RateLimitCharge {
+  keys: string[];
+  events: number;
 }
 
 // Checks every window first and counts only if all allow, so a refused request consumes
@@ -48,6 +57,17 @@ for i = 1, n do
   end
 end
 return {0, first}
+`;
+
+// Gives back `cost` to each window that still exists (a refused request's events), never below 0.
+const REFUND = `
+for i = 1, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    local v = redis.call('DECRBY', KEYS[i], ARGV[1])
+    if v < 0 then redis.call('SET', KEYS[i], 0, 'KEEPTTL') end
+  end
+end
+return 0
 `;
 
 // The same for one window with no cost model: @nestjs/throttler's storage contract.
@@ -78,6 +98,7 @@ export class RateLimitRepository implements OnModuleInit {
     this.client = this.redis.create(this.config.redis.url, 'plain');
     this.client.defineCommand('sluiceCheckAndCount', { numberOfKeys: 3, lua: CHECK_AND_COUNT });
     this.client.defineCommand('sluiceHit', { numberOfKeys: 1, lua: HIT });
+    this.client.defineCommand('sluiceRefund', { lua: REFUND });
   }
 
   /**
@@ -107,21 +128,40 @@ export class RateLimitRepository implements OnModuleInit {
     const day = Math.floor(now / 86_400_000);
     const nextSecond = (second + 1) * 1000 - now;
     const nextDay = (day + 1) * 86_400_000 - now;
+    const eventsKey = `${this.prefix}:{${sourceId}}:e:${second}`;
+    const dailyKey = `${this.prefix}:{${sourceId}}:d:${day}`;
     const [index, current] = (await (await this.conn()).sluiceCheckAndCount(
       `${this.prefix}:{${sourceId}}:r:${second}`,
-      `${this.prefix}:{${sourceId}}:e:${second}`,
-      `${this.prefix}:{${sourceId}}:d:${day}`,
+      eventsKey,
+      dailyKey,
       limits.rps, 1, 2000,
       limits.eps, events, 2000,
       limits.daily, events, 2 * 86_400_000,
     ));
     if (index === 0) {
       const binding = limits.rps > 0 ? 'rps' : limits.eps > 0 ? 'eps' : 'daily';
-      return { exceeded: null, limit: limits[binding], remaining: Math.max(0, limits[binding] - current), resetSeconds: Math.ceil((binding === 'daily' ? nextDay : nextSecond) / 1000) };
+      const keys = [...(limits.eps > 0 ? [eventsKey] : []), ...(limits.daily > 0 ? [dailyKey] : [])];
+      return {
+        exceeded: null,
+        limit: limits[binding],
+        remaining: Math.max(0, limits[binding] - current),
+        resetSeconds: Math.ceil((binding === 'daily' ? nextDay : nextSecond) / 1000),
+        charge: keys.length ? { keys, events } : undefined,
+      };
     }
     const name: LimitName = index === 1 ? 'requests' : index === 2 ? 'events' : 'daily_quota';
     const limit = index === 1 ? limits.rps : index === 2 ? limits.eps : limits.daily;
     return { exceeded: name, limit, remaining: Math.max(0, limit - current), resetSeconds: Math.max(1, Math.ceil((index === 3 ? nextDay : nextSecond) / 1000)) };
+  }
+
+  /**
+   * Gives back events counted for a request that did not queue them (refused at validation,
+   * backpressure, Redis trouble): the daily quota pays only for accepted events. Atomic per
+   * window like the count; a window that already expired is left alone.
+   */
+  async refund(charge: RateLimitCharge, events: number): Promise<void> {
+    if (events <= 0 || charge.keys.length === 0) return;
+    await (await this.conn()).sluiceRefund(charge.keys.length, ...charge.keys, Math.min(events, charge.events));
   }
 
   /** One hit in a window of `ttlMs`; returns the count so far and the window's remaining ms. */

@@ -29,15 +29,18 @@ export class KeysService {
     private readonly invalidation: KeyInvalidationService,
   ) {}
 
-  createKey(spec: NewKeySpec, actor: Actor): Promise<CreatedKeyDto> {
+  async createKey(spec: NewKeySpec, actor: Actor): Promise<CreatedKeyDto> {
     if (actor.actorType === 'admin_token' && spec.kind !== 'admin') {
       throw new ForbiddenException('ADMIN_TOKEN can only create admin keys; use an admin key for other kinds.');
     }
-    return this.sources.transaction(async (m) => {
-      const created = await this.insertKey(spec, null, m);
-      await this.audit.append({ ...actor, action: 'key.create', targetType: 'key', targetId: created.id, change: { kind: spec.kind, keyId: created.keyId, sourceId: created.sourceId, sourceIds: created.sourceIds, name: created.name } }, m);
-      return created;
+    const created = await this.sources.transaction(async (m) => {
+      const key = await this.insertKey(spec, null, m);
+      await this.audit.append({ ...actor, action: 'key.create', targetType: 'key', targetId: key.id, change: { kind: spec.kind, keyId: key.keyId, sourceId: key.sourceId, sourceIds: key.sourceIds, name: key.name } }, m);
+      return key;
     });
+    // Replicas remember unknown key ids for a while; a new key must work at once everywhere.
+    await this.invalidation.publish('created');
+    return created;
   }
 
   /** Inserts a key (inside the caller's transaction) after checking its scope. */

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsArray, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { PG_BIGINT_SAFE_MAX } from '../common/pg-validators';
 import type { KeyKind } from '../domain/key-format';
 
 export class CreateSourceDto {
@@ -21,7 +22,7 @@ export class UpdateSourceDto {
   @ValidateIf((_, v) => v !== null) @IsOptional() @IsInt() @Min(0) @Max(10_000_000)
   rateLimitEps?: number | null;
   @ApiPropertyOptional({ nullable: true, example: 10_000_000, description: 'Events per UTC day; null: global default; 0: unlimited' })
-  @ValidateIf((_, v) => v !== null) @IsOptional() @IsInt() @Min(0)
+  @ValidateIf((_, v) => v !== null) @IsOptional() @IsInt() @Min(0) @Max(PG_BIGINT_SAFE_MAX)
   dailyEventQuota?: number | null;
 }
 

@@ -22,13 +22,15 @@ export class SourcesService {
   ) {}
 
   /** Creates a source and its first write key together; the key is returned only here. */
-  createSource(name: string, actor: Actor): Promise<CreatedSourceDto> {
-    return this.sources.transaction(async (m) => {
+  async createSource(name: string, actor: Actor): Promise<CreatedSourceDto> {
+    const created = await this.sources.transaction(async (m) => {
       const source = await this.sources.create(name.trim(), m);
       const key = await this.keysService.insertKey({ kind: 'write', sourceId: source.id, name: 'default' }, null, m);
       await this.audit.append({ ...actor, action: 'source.create', targetType: 'source', targetId: source.id, change: { name: source.name, writeKeyId: key.keyId } }, m);
       return { id: source.id, name: source.name, writeKey: key.key, createdAt: source.createdAt };
     });
+    await this.invalidation.publish('created'); // the new write key works at once on every replica
+    return created;
   }
 
   async listSources(): Promise<SourceDto[]> {

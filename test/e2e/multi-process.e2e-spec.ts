@@ -43,7 +43,7 @@ function makePlan(tag: string): Plan {
     requests.push({ path: '/v1/track', body, invalidIndexes: [] });
     sentEvents++;
     if (i % 10 === 0) {
-      requests.push({ path: '/v1/track', body: { ...body, timestamp: '2020-01-01T00:00:00.000Z' }, invalidIndexes: [] }); // a retry, other timestamp
+      requests.push({ path: '/v1/track', body: { ...body, timestamp: new Date(Date.now() - 20 * 86_400_000).toISOString() }, invalidIndexes: [] }); // a retry, other timestamp
       sentEvents++;
     }
   }

@@ -1,5 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Redis from 'ioredis';
 
 export async function freePort(): Promise<number> {
@@ -16,7 +19,11 @@ export async function freePort(): Promise<number> {
 /** A private, throwaway redis-server a test may stop and start (the shared one must stay up). */
 export class PrivateRedis {
   private proc: ChildProcess | null = null;
-  constructor(readonly port: number) {}
+  /** `args` replace the defaults after the port (e.g. AOF settings, --replicaof). */
+  constructor(
+    readonly port: number,
+    private readonly args: string[] = ['--save', '', '--appendonly', 'no'],
+  ) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
@@ -24,7 +31,9 @@ export class PrivateRedis {
 
   async start(): Promise<void> {
     if (this.proc) return;
-    this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    // Its own directory, so nothing it writes (a replica's RDB) lands in the working tree.
+    const dir = this.args.includes('--dir') ? [] : ['--dir', mkdtempSync(join(tmpdir(), 'sluice-redis-'))];
+    this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', ...this.args, ...dir], { stdio: 'ignore' });
     const deadline = Date.now() + 10_000;
     for (;;) {
       const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });

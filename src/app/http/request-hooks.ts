@@ -6,6 +6,15 @@ import { MetricsService } from '../../metrics/metrics.service';
 
 const draining = new WeakSet<FastifyInstance>();
 
+function decodesAsUtf8(url: string): boolean {
+  try {
+    decodeURIComponent(url);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** From now on this instance answers new requests with 503 + Connection: close (graceful drain). */
 export function startDraining(fastify: FastifyInstance): void {
   draining.add(fastify);
@@ -28,6 +37,12 @@ export function registerRequestHooks(fastify: FastifyInstance, metrics: MetricsS
       return;
     }
     void reply.headers(securityHeadersFor(req.routeOptions.config, req.url));
+    // A path or query string whose percent-escapes are not UTF-8 (`%ED%A0%80` encodes a lone
+    // surrogate) cannot name anything: refuse it before any route reads a mangled parameter.
+    if (req.url.includes('%') && !decodesAsUtf8(req.url)) {
+      void reply.code(400).send(errorBody(400, 'The URL contains percent-escapes that are not valid UTF-8 (such as %ED%A0%80 or %ZZ); encode text as UTF-8.', req.id, { reason: 'invalid_url' }));
+      return;
+    }
     requestContext.run({ requestId: req.id }, done);
   });
   fastify.addHook('onResponse', (req, reply, done) => {
