@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { CLI_ACTOR } from './audit/actor';
 import { CoreModule } from './app/core.module';
 import { describeStartupError } from './common/startup-errors';
+import { DatabaseConnector } from './database/database.module';
 import { AppConfig, loadConfig } from './config';
 import type { KeyKind } from './domain/key-format';
 import { KeysService } from './sources/keys.service';
@@ -53,6 +54,7 @@ export async function runCli(argv: string[], config: AppConfig): Promise<unknown
   class CliModule {}
   const app = await NestFactory.createApplicationContext(CliModule, { logger: ['error'], abortOnError: false });
   try {
+    app.get(DatabaseConnector).assertConnected();
     const keys = app.get(KeysService);
     const sources = app.get(SourcesService);
     switch (verb) {

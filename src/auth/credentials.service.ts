@@ -87,7 +87,19 @@ export class CredentialsService implements OnModuleInit, OnApplicationShutdown {
       const unknownUntil = this.unknownIds.get(parsed.keyId);
       if (unknownUntil !== undefined && unknownUntil > now) return null;
       this.admitLookup(clientIp);
-      value = await this.lookup(presented, parsed.keyId, now);
+      try {
+        value = await this.lookup(presented, parsed.keyId, now);
+      } catch (err) {
+        // PostgreSQL down: a key verified before keeps working (revocations still arrive over
+        // pub/sub and drop it), so ingestion rides out a database outage; an unseen key waits.
+        if (hit) {
+          this.logger.warn(`key lookup failed, using the last verification (${(err as Error).message})`);
+          hit.expiresAt = now + Math.min(1000, this.config.keyCacheTtlMs || 1000);
+          if (hit.value) this.used.add(hit.value.id);
+          return hit.value;
+        }
+        throw new RetryLaterException(`Keys cannot be verified right now (the database is unavailable); retry after the Retry-After delay.`, 1);
+      }
       if (this.cache.size >= MAX_CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
       this.cache.set(presented, { value, expiresAt: now + (value ? this.config.keyCacheTtlMs : NEGATIVE_TTL_MS) });
     }

@@ -16,6 +16,7 @@ describe('classifyDbError', () => {
     ['disk full 53100', pg('53100')],
     ['pg without a code', new Error('Connection terminated unexpectedly')],
     ['pg pool timeout', new Error('timeout exceeded when trying to connect')],
+    ['TypeORM before its first connection', new Error('Cannot execute operation on "default" connection because connection is not yet established.')],
     ['TypeORM wrapping a driver error', Object.assign(new Error('query failed'), { driverError: { code: '57P01' } })],
     ['AggregateError of refused addresses', Object.assign(new AggregateError([Object.assign(new Error('a'), { code: 'ECONNREFUSED' }), Object.assign(new Error('b'), { code: 'ECONNREFUSED' })], ''), {})],
   ])('%s is unavailable: never uses up attempts', (_n, err) => {

@@ -32,6 +32,8 @@ const UNAVAILABLE_MESSAGES = [
   /socket hang up/i,
   /read ECONNRESET/i,
   /driver not connected/i,
+  /connection is not yet established/i,
+  /DataSource is not initialized/i,
   /Connection lost/i,
   /no pg_hba\.conf entry/i,
 ];

@@ -18,7 +18,7 @@ export interface RoleProcess {
 }
 
 /** Starts `node dist/main.js` as ROLE=<role>, the way a Kubernetes pod runs it. */
-export async function startRole(role: 'api' | 'worker', prefix: string, env: Record<string, string> = {}): Promise<RoleProcess> {
+export async function startRole(role: 'api' | 'worker', prefix: string, env: Record<string, string> = {}, waitFor: 'ready' | 'live' = 'ready'): Promise<RoleProcess> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm test does).`);
   const port = await freePort();
   const proc = spawn(process.execPath, [MAIN], {
@@ -51,7 +51,7 @@ export async function startRole(role: 'api' | 'worker', prefix: string, env: Rec
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`${role} exited with ${proc.exitCode}:\n${out}`);
     try {
-      if ((await fetch(`${rp.url}/health/ready`)).status === 200) return rp;
+      if ((await fetch(`${rp.url}/health/${waitFor}`)).status === 200) return rp;
     } catch {
       // not listening yet
     }
