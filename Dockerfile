@@ -46,7 +46,8 @@ COPY package.json ./
 # The node image's unprivileged user (uid/gid 1000); numeric so runAsNonRoot can verify it.
 USER 1000:1000
 
-# api (and all) listen on 3000, worker on 3001: /health/live, /health/ready, /metrics.
+# api (and all) listen on 3000, worker on 3001: /health/live, /health/ready, and /metrics unless
+# METRICS_PORT moves it to a listener of its own (the Helm chart and docker-compose use 9464).
 EXPOSE 3000 3001
 
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \

@@ -31,6 +31,25 @@ function compose() {
   const redisCmd = [].concat(s.redis.command || []).join(' ');
   if (!/--maxmemory-policy noeviction/.test(redisCmd)) errors.push('redis must run with --maxmemory-policy noeviction (Bull must never lose keys)');
   if (!/--appendonly yes/.test(redisCmd)) errors.push('redis must run with --appendonly yes');
+  // What a 200 waits for (REDIS_DURABILITY, default fsync) must be what this Redis offers: fsync
+  // needs every write fsynced before the reply; the compose Redis has no replicas to WAIT for.
+  const defaultOf = (v) => (v === undefined ? undefined : String(v).replace(/\$\{[A-Z0-9_]+:-([^}]*)\}/g, '$1'));
+  for (const name of ['api', 'worker']) {
+    const durability = defaultOf((s[name].environment || {}).REDIS_DURABILITY) || (app && app.variables.REDIS_DURABILITY && app.variables.REDIS_DURABILITY.default) || 'fsync';
+    if (durability === 'fsync' && !/--appendfsync always/.test(redisCmd)) errors.push(`${name}: REDIS_DURABILITY=fsync but redis does not run with --appendfsync always (a Redis crash would lose acknowledged events)`);
+    if (durability === 'replicas') errors.push(`${name}: REDIS_DURABILITY=replicas, but the compose Redis has no replicas: every enqueue would answer 503`);
+  }
+  // Prometheus of the observability profile scrapes each app service where it serves /metrics.
+  const promFile = 'deploy/monitoring/prometheus-compose.yml';
+  if (exists(promFile)) {
+    const prom = yaml.load(read(promFile));
+    const targets = (prom.scrape_configs || []).flatMap((j) => (j.static_configs || []).flatMap((c) => c.targets || []));
+    for (const [name, port] of [['api', 3000], ['worker', 3001]]) {
+      const env = s[name].environment || {};
+      const metricsPort = defaultOf(env.METRICS_PORT) || defaultOf(env.PORT) || String(port);
+      if (!targets.includes(`${name}:${metricsPort}`)) errors.push(`${promFile} does not scrape ${name}:${metricsPort}, where ${name} serves /metrics`);
+    }
+  }
   if (JSON.stringify(s.migrate.command) !== JSON.stringify(contract.migrateCommand)) errors.push(`migrate must run ${contract.migrateCommand.join(' ')}`);
   if (s.migrate.restart !== 'no') errors.push('migrate is a one-shot service: restart "no"');
   for (const [name, role, port] of [['api', 'api', 3000], ['worker', 'worker', 3001]]) {

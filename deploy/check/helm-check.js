@@ -77,6 +77,14 @@ function policy(objects, setName) {
   const configMaps = byKind('ConfigMap');
   const deployments = byKind('Deployment');
   const services = byKind('Service');
+  // The ConfigMaps pods read as environment (envFrom); others (the CA bundle) are files.
+  const envConfigMapNames = new Set();
+  for (const { spec } of podSpecs(objects)) for (const c of spec.containers || []) for (const ef of c.envFrom || []) if (ef.configMapRef) envConfigMapNames.add(ef.configMapRef.name);
+  const envConfigMaps = configMaps.filter((cm) => envConfigMapNames.has(cm.metadata.name));
+  const configData = Object.assign({}, ...envConfigMaps.map((cm) => cm.data || {}));
+  const metricsPort = configData.METRICS_PORT ? Number(configData.METRICS_PORT) : null;
+  const metricsName = contract.metricsPortName;
+  const isMetricsPort = (port) => port === metricsName || (metricsPort !== null && Number(port) === metricsPort);
 
   for (const { owner, obj, spec } of podSpecs(objects)) {
     // Log shipping keeps only pods whose labels pass Fluent Bit's grep filter.
@@ -117,6 +125,17 @@ function policy(objects, setName) {
       for (const ef of c.envFrom || []) {
         if (ef.configMapRef && !configMaps.some((cm) => cm.metadata.name === ef.configMapRef.name)) err(`${where}: envFrom ConfigMap ${ef.configMapRef.name} is not rendered`);
       }
+      // DATABASE_SSL_CA at the chart's mount point: the bundle must be mounted there (the app
+      // refuses to start when it cannot read the file), from a ConfigMap the chart renders or names.
+      const caEnv = env.find((e) => e.name === 'DATABASE_SSL_CA');
+      const ca = caEnv ? caEnv.value : (c.envFrom || []).length ? configData.DATABASE_SSL_CA : undefined;
+      if (ca === contract.databaseCaPath) {
+        const dir = path.posix.dirname(ca);
+        const mount = (c.volumeMounts || []).find((m) => m.mountPath === dir);
+        const vol = mount && (spec.volumes || []).find((v) => v.name === mount.name);
+        if (!vol || !vol.configMap || !(vol.configMap.items || []).some((i) => i.path === path.posix.basename(ca))) err(`${where}: DATABASE_SSL_CA=${ca} but no ConfigMap volume provides it at ${dir}`);
+        else if (mount.readOnly !== true) err(`${where}: the CA bundle mount must be readOnly`);
+      }
     }
     if (obj.kind === 'Deployment') {
       const grace = spec.terminationGracePeriodSeconds;
@@ -130,6 +149,13 @@ function policy(objects, setName) {
         const port = env.PORT && Number(env.PORT.value);
         const http = (c.ports || []).find((p) => p.name === 'http');
         if (!http || http.containerPort !== port) err(`${where}: container port "http" must equal PORT (${port})`);
+        const metrics = (c.ports || []).find((p) => p.name === metricsName);
+        if (metricsPort !== null) {
+          if (!metrics || metrics.containerPort !== metricsPort) err(`${where}: container port "${metricsName}" must equal METRICS_PORT (${metricsPort})`);
+          if (metricsPort === port) err(`${where}: METRICS_PORT must differ from PORT`);
+        } else if (metrics) err(`${where}: container port "${metricsName}" without METRICS_PORT (the app serves /metrics on PORT then)`);
+        const ann = obj.spec.template.metadata.annotations || {};
+        if (ann['prometheus.io/scrape'] === 'true' && Number(ann['prometheus.io/port']) !== (metricsPort !== null ? metricsPort : port)) err(`${where}: prometheus.io/port ${ann['prometheus.io/port']} is not the port serving /metrics (${metricsPort !== null ? metricsPort : port})`);
         if (JSON.stringify([...(c.command || []), ...(c.args || [])]) !== JSON.stringify(contract.appCommand)) err(`${where}: must run ${contract.appCommand.join(' ')}`);
         for (const [probe, p] of [['startupProbe', contract.liveness], ['livenessProbe', contract.liveness], ['readinessProbe', contract.readiness]]) {
           const pr = c[probe];
@@ -151,13 +177,20 @@ function policy(objects, setName) {
     }
   }
 
-  // ConfigMap: only contract env names, never secrets, plain numbers.
+  // ConfigMap: only contract env names (for those read as environment), never secrets, plain numbers.
   for (const cm of configMaps) {
     for (const [k, v] of Object.entries(cm.data || {})) {
-      if (!contract.configEnv.includes(k)) err(`ConfigMap/${cm.metadata.name}: ${k} is not an env variable of the app`);
+      if (envConfigMapNames.has(cm.metadata.name) && !contract.configEnv.includes(k)) err(`ConfigMap/${cm.metadata.name}: ${k} is not an env variable of the app`);
       if (contract.secretEnv.includes(k)) err(`ConfigMap/${cm.metadata.name}: secret ${k} in a ConfigMap`);
       if (/^-?\d+(\.\d+)?e[+-]?\d+$/i.test(v)) err(`ConfigMap/${cm.metadata.name}: ${k}=${v} is in exponent notation`);
     }
+  }
+  // A CA bundle ConfigMap that pods mount before the chart's ConfigMap exists (the migration hook)
+  // must be a hook itself, created before the Job.
+  for (const cm of configMaps.filter((c) => !envConfigMapNames.has(c.metadata.name))) {
+    const mountedByHook = podSpecs(objects).some(({ obj, spec }) => obj.kind === 'Job' && (spec.volumes || []).some((v) => v.configMap && v.configMap.name === cm.metadata.name));
+    const hook = ((cm.metadata.annotations || {})['helm.sh/hook'] || '').split(',');
+    if (mountedByHook && !(hook.includes('pre-install') && hook.includes('pre-upgrade') && Number((cm.metadata.annotations || {})['helm.sh/hook-weight']) < 0)) err(`ConfigMap/${cm.metadata.name}: mounted by the migration hook Job, so it must be a pre-install,pre-upgrade hook with a negative weight`);
   }
   // Secrets referenced by pods: one name, and produced by the ExternalSecret when there is one.
   const secretNames = new Set();
@@ -168,18 +201,23 @@ function policy(objects, setName) {
     const hook = (es.metadata.annotations || {})['helm.sh/hook'] || '';
     if (!hook.includes('pre-install')) err(`ExternalSecret/${es.metadata.name} must be a pre-install hook so migrations can read the Secret`);
   }
-  // Services select pods and target the named port.
+  // Services select pods and target a named port: "http" for clients, or "metrics" on a
+  // metrics-only ClusterIP Service (never both on one Service, never metrics on a public one).
+  const metricsOnly = (svc) => svc.spec.ports.every((p) => isMetricsPort(p.targetPort));
   for (const s of services) {
     const sel = s.spec.selector || {};
     const match = deployments.filter((d) => Object.entries(sel).every(([k, v]) => (d.spec.template.metadata.labels || {})[k] === v));
     if (match.length !== 1) err(`Service/${s.metadata.name} selects ${match.length} Deployments`);
-    for (const p of s.spec.ports) if (p.targetPort !== 'http') err(`Service/${s.metadata.name} must target port "http"`);
+    for (const p of s.spec.ports) if (p.targetPort !== 'http' && p.targetPort !== metricsName) err(`Service/${s.metadata.name} must target port "http" (or "${metricsName}" on a metrics-only Service)`);
+    if (s.spec.ports.some((p) => isMetricsPort(p.targetPort)) && !metricsOnly(s)) err(`Service/${s.metadata.name} mixes the metrics port with client ports: metrics get a Service of their own`);
+    if (metricsOnly(s) && (s.spec.type || 'ClusterIP') !== 'ClusterIP') err(`Service/${s.metadata.name}: a metrics-only Service must be ClusterIP`);
   }
-  // Ingress backends exist.
+  // Ingress backends exist and are never the metrics port.
   for (const ing of byKind('Ingress')) {
     for (const rule of ing.spec.rules) for (const p of rule.http.paths) {
       const svc = services.find((s) => s.metadata.name === p.backend.service.name);
       if (!svc) err(`Ingress/${ing.metadata.name}: backend ${p.backend.service.name} not rendered`);
+      else if (metricsOnly(svc)) err(`Ingress/${ing.metadata.name}: backend ${svc.metadata.name} is a metrics Service`);
       if (['/metrics', '/health', '/'].includes(p.path)) err(`Ingress/${ing.metadata.name}: path ${p.path} exposes internal endpoints`);
     }
     if (!ing.spec.ingressClassName) err(`Ingress/${ing.metadata.name}: ingressClassName missing`);
@@ -192,7 +230,7 @@ function policy(objects, setName) {
     const redis = so.spec.triggers.find((t) => t.type === 'redis');
     if (!redis) err(`ScaledObject/${so.metadata.name}: no redis trigger`);
     else {
-      const prefix = (configMaps[0] && configMaps[0].data.QUEUE_PREFIX) || 'sluice';
+      const prefix = configData.QUEUE_PREFIX || 'sluice';
       const want = `${prefix}:${contract.queueName}:wait`;
       if (redis.metadata.listName !== want) err(`ScaledObject/${so.metadata.name}: listName ${redis.metadata.listName}, want ${want}`);
       if (redis.authenticationRef && !byKind('TriggerAuthentication').some((t) => t.metadata.name === redis.authenticationRef.name)) err(`ScaledObject/${so.metadata.name}: TriggerAuthentication ${redis.authenticationRef.name} not rendered`);
@@ -217,10 +255,26 @@ function policy(objects, setName) {
     for (const n of nps) for (const rule of n.spec.egress || []) {
       for (const p of rule.ports || []) if (![53, 5432, 6379].includes(p.port) && !rule.to.every((t) => t.ipBlock)) err(`NetworkPolicy/${n.metadata.name}: unexpected egress port ${p.port}`);
     }
+    // The metrics port only in rules of its own, from namespace+pod selected peers (Prometheus),
+    // never from the peers that reach the HTTP port (the ingress controller).
+    const peerKey = (peer) => JSON.stringify(peer);
+    const httpPeers = new Set();
+    const metricsRules = [];
+    for (const n of nps) for (const rule of n.spec.ingress || []) {
+      const ports = rule.ports || [];
+      if (!ports.length) err(`NetworkPolicy/${n.metadata.name}: an ingress rule without ports opens every port, the metrics port included`);
+      const opensMetrics = ports.some((p) => isMetricsPort(p.port));
+      if (opensMetrics) {
+        metricsRules.push({ n, rule });
+        if (!ports.every((p) => isMetricsPort(p.port))) err(`NetworkPolicy/${n.metadata.name}: the metrics port shares a rule with other ports`);
+        if (!(rule.from || []).length || rule.from.some((peer) => peer.ipBlock || !peer.namespaceSelector || !peer.podSelector)) err(`NetworkPolicy/${n.metadata.name}: the metrics port must be open to namespace- and pod-selected peers (Prometheus) only`);
+      } else for (const peer of rule.from || []) httpPeers.add(peerKey(peer));
+    }
+    for (const { n, rule } of metricsRules) for (const peer of rule.from || []) if (httpPeers.has(peerKey(peer))) err(`NetworkPolicy/${n.metadata.name}: the peers of the HTTP port (ingress controller) also reach the metrics port`);
     for (const d of deployments) {
       const comp = d.spec.template.metadata.labels['app.kubernetes.io/component'];
-      const allow = nps.find((n) => n.spec.ingress && n.spec.podSelector.matchLabels['app.kubernetes.io/component'] === comp);
-      if (!allow) err(`Deployment/${d.metadata.name}: no NetworkPolicy lets Prometheus scrape it`);
+      const allow = metricsRules.find(({ n }) => n.spec.podSelector.matchLabels['app.kubernetes.io/component'] === comp);
+      if (!allow) err(`Deployment/${d.metadata.name}: no NetworkPolicy lets Prometheus scrape its metrics port`);
     }
   }
   // Scraping: either a ServiceMonitor or annotations on every Deployment (unless explicitly off).
@@ -230,7 +284,22 @@ function policy(objects, setName) {
     if (!sm.length && ann['prometheus.io/scrape'] !== 'true' && !setName.includes('minimal')) err(`Deployment/${d.metadata.name}: not scraped (no ServiceMonitor, no annotations)`);
     if (sm.length && ann['prometheus.io/scrape']) err(`Deployment/${d.metadata.name}: both ServiceMonitor and scrape annotations (double scraping)`);
   }
-  for (const s of sm) for (const e of s.spec.endpoints) if (e.path !== '/metrics' || e.port !== 'http') err(`ServiceMonitor/${s.metadata.name}: must scrape /metrics on port http`);
+  const wantPort = metricsPort !== null ? metricsName : 'http';
+  for (const m of sm) {
+    for (const e of m.spec.endpoints) if (e.path !== '/metrics' || e.port !== wantPort) err(`ServiceMonitor/${m.metadata.name}: must scrape /metrics on port ${wantPort}`);
+    // The Services it selects: the metrics-only ones, one per Deployment.
+    const sel = m.spec.selector || {};
+    const selected = services.filter((svc) => {
+      const l = svc.metadata.labels || {};
+      return Object.entries(sel.matchLabels || {}).every(([k, v]) => l[k] === v)
+        && (sel.matchExpressions || []).every((x) => x.operator !== 'In' || x.values.includes(l[x.key]));
+    });
+    for (const svc of selected) if (!svc.spec.ports.some((p) => p.name === wantPort)) err(`ServiceMonitor/${m.metadata.name} selects Service/${svc.metadata.name}, which has no port "${wantPort}"`);
+    for (const d of deployments) {
+      const backed = selected.some((svc) => Object.entries(svc.spec.selector || {}).every(([k, v]) => (d.spec.template.metadata.labels || {})[k] === v));
+      if (!backed) err(`ServiceMonitor/${m.metadata.name}: no selected Service covers Deployment/${d.metadata.name}`);
+    }
+  }
   return errors;
 }
 

@@ -20,15 +20,41 @@ const SEVERITIES = ['page', 'ticket', 'info'];
 const DURATION = /^([0-9]+(ms|s|m|h|d|w|y))+$/;
 
 // Metrics the app exports (the contract); anything else in the assets is a typo or an invention.
+// Compared with src/metrics/metrics.service.ts below (a note while the two differ: the app is
+// built in parallel; the e2e test compares the assets with a live /metrics page).
 const APP_METRICS = new Set([
   'http_request_duration_seconds', 'sluice_events_received_total', 'sluice_events_rejected_total',
   'sluice_events_persisted_total', 'sluice_events_deduplicated_total', 'sluice_events_dead_lettered_total',
   'sluice_queue_jobs', 'sluice_queue_backlog_events', 'sluice_backlog_limit_events',
   'sluice_end_to_end_lag_seconds', 'sluice_db_write_duration_seconds', 'sluice_enqueue_duration_seconds',
   'sluice_throttled_requests_total', 'sluice_throttled_events_total', 'sluice_backpressure_rejections_total',
+  // Reliability: enqueues refused, PostgreSQL outages held through, Redis durability, the
+  // consumer, stalled / poison jobs, the failed-job sweep, stray partition rows, key-lookup
+  // floods, data errors that slipped past validation.
+  'sluice_enqueue_failures_total', 'sluice_database_available', 'sluice_database_outage_retries_total',
+  'sluice_redis_durability', 'sluice_consumer_up', 'sluice_jobs_stalled_total', 'sluice_jobs_orphaned_total', 'sluice_jobs_split_total',
+  'sluice_failed_jobs_swept_total', 'sluice_events_default_partition_rows', 'sluice_key_lookups_refused_total',
+  'sluice_unhandled_data_errors_total',
 ]);
 // prom-client default metrics.
 const DEFAULT_METRIC = /^(process_|nodejs_)/;
+// Labels Prometheus adds when it scrapes (ServiceMonitor relabelings, compose static labels, histograms).
+const TARGET_LABELS = new Set(['namespace', 'pod', 'instance', 'job', 'role', 'container', 'service', 'endpoint', 'le', 'quantile']);
+const METRICS_SOURCE = path.join(REPO_ROOT, 'src/metrics/metrics.service.ts');
+
+/** name -> label names, from the metric definitions of src/metrics/metrics.service.ts (null without it). */
+function sourceMetrics() {
+  if (!fs.existsSync(METRICS_SOURCE)) return null;
+  const text = fs.readFileSync(METRICS_SOURCE, 'utf8');
+  const out = new Map();
+  for (const m of text.matchAll(/new (?:Counter|Gauge|Histogram|Summary)\(\{([\s\S]*?)\}\)/g)) {
+    const name = /\bname:\s*'([^']+)'/.exec(m[1]);
+    if (!name) continue;
+    const labels = /\blabelNames:\s*\[([^\]]*)\]/.exec(m[1]);
+    out.set(name[1], new Set(labels ? [...labels[1].matchAll(/'([^']+)'/g)].map((l) => l[1]) : []));
+  }
+  return out;
+}
 
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to dashes. */
 function slug(heading) {
@@ -185,6 +211,19 @@ function checkDashboards() {
   report('grafana dashboards well formed and cover ingest/rejects/throttles/queue/lag/DB/HTTP/DLQ', `${files.length} dashboard(s), ${panelCount} panels`, errors);
 }
 
+/** Every PromQL expression of the rules and dashboards, with where it is. */
+function allExprs() {
+  const out = [];
+  for (const f of fs.readdirSync(path.join(MON, 'alerts')).filter((x) => /\.ya?ml$/.test(x))) {
+    for (const r of metricNames.parseRuleFile(fs.readFileSync(path.join(MON, 'alerts', f), 'utf8'))) out.push({ expr: r.expr, where: `${f}: ${r.alert || r.record}` });
+  }
+  for (const f of fs.readdirSync(path.join(MON, 'dashboards')).filter((x) => x.endsWith('.json'))) {
+    const walk = (panels) => { for (const p of panels || []) { for (const t of p.targets || []) if (t.expr) out.push({ expr: t.expr, where: `${f}: panel "${p.title}"` }); walk(p.panels); } };
+    walk(JSON.parse(fs.readFileSync(path.join(MON, 'dashboards', f), 'utf8')).panels);
+  }
+  return out;
+}
+
 function checkMetricNames() {
   const used = metricNames.metricNamesUsed();
   const errors = [...used].filter((n) => !APP_METRICS.has(n) && !DEFAULT_METRIC.test(n)).map((n) => `${n} is not a metric of the app contract`);
@@ -192,7 +231,30 @@ function checkMetricNames() {
     // Every contract metric should be visible somewhere; a silent one is a gap in the dashboard.
     errors.push(`${n} is exported by the app but used by no dashboard or rule`);
   }
-  report('metric names in dashboards and rules belong to the app contract', `${used.size} names: ${[...used].join(', ')}`, errors);
+  // Label matchers name labels the metric has: a typo (degraded vs degrade) never matches, and
+  // the alert it is in never fires.
+  const source = sourceMetrics();
+  if (source) {
+    for (const { expr, where } of allExprs()) {
+      const s = expr.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+      for (const m of s.matchAll(/\b([a-z_:][a-z0-9_:]*)\{([^}]*)\}/g)) {
+        const base = m[1].replace(/_(bucket|sum|count)$/, '');
+        const labels = source.get(base) || source.get(m[1]);
+        if (!labels) continue;
+        for (const l of m[2].matchAll(/([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)/g)) {
+          if (!labels.has(l[1]) && !TARGET_LABELS.has(l[1])) errors.push(`${where}: ${m[1]} has no label "${l[1]}" (the app's labels: ${[...labels].join(', ') || 'none'})`);
+        }
+      }
+    }
+  }
+  report('metric names in dashboards and rules belong to the app contract (and their label matchers to the metric)', `${used.size} names: ${[...used].join(', ')}`, errors);
+  if (source) {
+    const notListed = [...source.keys()].filter((n) => !APP_METRICS.has(n));
+    const notExported = [...APP_METRICS].filter((n) => !source.has(n));
+    if (notListed.length) console.log(`note metrics exported by src/metrics/metrics.service.ts but not in the contract of monitoring-check.js (no dashboard or alert yet): ${notListed.join(', ')}`);
+    if (notExported.length) console.log(`note metrics in the contract of monitoring-check.js that src/metrics/metrics.service.ts does not define (yet): ${notExported.join(', ')}`);
+    if (!notListed.length && !notExported.length) console.log(`ok   the metric contract matches src/metrics/metrics.service.ts (${source.size} metrics)`);
+  }
 }
 
 function checkDocs() {

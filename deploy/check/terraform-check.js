@@ -10,7 +10,10 @@
 //    and every module.<name>.<output> reference exists;
 //  - terraform.tfvars.example sets only declared variables and every required one;
 //  - providers pinned; the helm_values output only sets keys the Helm chart has, and matches
-//    the committed deploy/argocd/<env>/values-infra.yaml.
+//    the committed deploy/argocd/<env>/values-infra.yaml;
+//  - the app settings that follow from the infrastructure: ElastiCache has no AOF, so
+//    REDIS_DURABILITY=replicas with REDIS_WAIT_REPLICAS derived from the replication group and
+//    at most its replicas; RDS TLS verified (verify-full) against a CA bundle in databaseCa.pem.
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
@@ -24,7 +27,7 @@ const TF = path.join(REPO_ROOT, 'deploy/terraform');
 const CHART_VALUES = path.join(REPO_ROOT, 'deploy/helm/sluice/values.yaml');
 const META_ARGS = new Set(['source', 'version', 'providers', 'depends_on', 'count', 'for_each']);
 const SENSITIVE_NAME = /(password|token|routing_key|webhook|database_url|redis_url)/;
-const PROVIDER_PREFIX = { aws: 'aws', random: 'random', tls: 'tls', helm: 'helm', kubernetes: 'kubernetes' };
+const PROVIDER_PREFIX = { aws: 'aws', random: 'random', tls: 'tls', helm: 'helm', kubernetes: 'kubernetes', http: 'http' };
 
 const rel = (p) => path.relative(REPO_ROOT, p);
 
@@ -163,6 +166,37 @@ function checkHelmValues(unit, errors) {
   const produced = new Set(tfPaths);
   for (const p of produced) if (!committed.has(p)) errors.push(`${rel(infra)}: lacks "${p}" that helm_values produces`);
   for (const p of committed) if (!produced.has(p)) errors.push(`${rel(infra)}: has "${p}" that helm_values does not produce`);
+  checkInfraSettings(unit, local.helm_values, yaml.load(fs.readFileSync(infra, 'utf8')) || {}, rel(infra), errors);
+}
+
+/**
+ * Settings the infrastructure decides. ElastiCache offers no append-only file, so the only
+ * durable mode there is REDIS_DURABILITY=replicas, waiting for replicas that exist: derived from
+ * the elasticache module (not typed by hand), and in the committed example at most
+ * num_cache_clusters - 1. RDS: verify-full against the bundle helm_values carries.
+ */
+function checkInfraSettings(unit, hv, committed, infraRel, errors) {
+  const where = rel(unit.dir);
+  const cfg = hv.config || {};
+  const committedCfg = committed.config || {};
+  const ec = first(unit.blocks.module.elasticache || {});
+  if (unit.blocks.module.elasticache) {
+    if (cfg.REDIS_DURABILITY !== 'replicas') errors.push(`${where}: helm_values must set config.REDIS_DURABILITY = "replicas" (ElastiCache has no AOF, so fsync cannot hold)`);
+    if (!/module\.elasticache\./.test(String(cfg.REDIS_WAIT_REPLICAS || ''))) errors.push(`${where}: helm_values config.REDIS_WAIT_REPLICAS must be derived from module.elasticache (replica_count), not typed by hand`);
+    const nodes = typeof ec.num_cache_clusters === 'number' ? ec.num_cache_clusters : null;
+    if (nodes === null) errors.push(`${where}: module "elasticache" num_cache_clusters should be a literal, so the checks can compare it with REDIS_WAIT_REPLICAS`);
+    else {
+      const wait = committedCfg.REDIS_WAIT_REPLICAS;
+      if (nodes < 2) errors.push(`${where}: num_cache_clusters = ${nodes} leaves no replica for REDIS_DURABILITY=replicas`);
+      if (!Number.isInteger(wait) || wait < 1 || wait > nodes - 1) errors.push(`${infraRel}: config.REDIS_WAIT_REPLICAS = ${wait}, but the replication group has ${nodes - 1} replica(s) (1..${nodes - 1})`);
+    }
+    if (committedCfg.REDIS_DURABILITY !== cfg.REDIS_DURABILITY) errors.push(`${infraRel}: config.REDIS_DURABILITY = ${committedCfg.REDIS_DURABILITY}, helm_values says ${cfg.REDIS_DURABILITY}`);
+  }
+  if (unit.blocks.module.rds) {
+    if (cfg.DATABASE_SSL !== 'verify-full' || committedCfg.DATABASE_SSL !== 'verify-full') errors.push(`${where}: RDS enforces TLS; config.DATABASE_SSL must be "verify-full" in helm_values and ${infraRel}`);
+    if (!(hv.databaseCa && hv.databaseCa.pem)) errors.push(`${where}: helm_values must carry the RDS CA bundle (databaseCa.pem): the RDS CAs are not in Node's trust store`);
+    if (!/-----BEGIN CERTIFICATE-----/.test(String((committed.databaseCa || {}).pem || ''))) errors.push(`${infraRel}: databaseCa.pem is not a PEM bundle`);
+  }
 }
 
 async function checkFormat(allFiles) {

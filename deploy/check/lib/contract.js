@@ -6,12 +6,15 @@ module.exports = {
   defaultPorts: { api: 3000, all: 3000, worker: 3001 },
   secretEnv: ['DATABASE_URL', 'REDIS_URL', 'ADMIN_TOKEN'],
   configEnv: [
-    'ROLE', 'PORT', 'HOST', 'NODE_ENV', 'DATABASE_POOL_SIZE', 'DATABASE_SSL', 'QUEUE_PREFIX',
-    'LOG_LEVEL', 'LOG_FORMAT', 'MAX_EVENT_BYTES', 'MAX_REQUEST_BYTES', 'BATCH_FLUSH_EVENTS',
+    'ROLE', 'PORT', 'HOST', 'NODE_ENV', 'DATABASE_POOL_SIZE', 'DATABASE_SSL', 'DATABASE_SSL_CA', 'QUEUE_PREFIX',
+    'REDIS_DURABILITY', 'REDIS_WAIT_REPLICAS', 'REDIS_WAIT_TIMEOUT_MS',
+    'LOG_LEVEL', 'LOG_FORMAT', 'MAX_EVENT_BYTES', 'MAX_REQUEST_BYTES', 'MAX_BATCH_EVENTS',
+    'MAX_BATCH_CONTEXT_FANOUT_BYTES', 'MAX_EVENT_DEPTH', 'RETENTION_DAYS', 'BATCH_FLUSH_EVENTS',
     'BATCH_FLUSH_MS', 'BATCH_MAX_IN_FLIGHT', 'JOB_MAX_EVENTS', 'ENQUEUE_TIMEOUT_MS', 'WORKER_CONCURRENCY', 'JOB_ATTEMPTS',
-    'JOB_BACKOFF_MS', 'JOB_LOCK_MS', 'JOB_STALLED_INTERVAL_MS', 'PARTITION_DAYS_AHEAD',
-    'SHUTDOWN_TIMEOUT_MS', 'KEY_CACHE_TTL_MS', 'TRUST_PROXY', 'RATE_LIMIT_RPS', 'RATE_LIMIT_EPS',
+    'JOB_BACKOFF_MS', 'JOB_LOCK_MS', 'JOB_STALLED_INTERVAL_MS', 'JOB_MAX_STALLS', 'DB_OUTAGE_MAX_BACKOFF_MS',
+    'PARTITION_DAYS_AHEAD', 'SHUTDOWN_TIMEOUT_MS', 'KEY_CACHE_TTL_MS', 'TRUST_PROXY', 'RATE_LIMIT_RPS', 'RATE_LIMIT_EPS',
     'DAILY_EVENT_QUOTA', 'API_RATE_LIMIT_RPS', 'BACKLOG_LIMIT_EVENTS', 'REDIS_MEMORY_LIMIT_PERCENT',
+    'KEY_LOOKUPS_PER_IP', 'KEY_LOOKUPS_PER_SECOND', 'METRICS_PORT',
   ],
   // Set per Deployment (api.* / worker.*), never in the chart's config.
   perDeploymentEnv: ['ROLE', 'PORT'],
@@ -19,6 +22,11 @@ module.exports = {
   apiOnlySecretEnv: ['ADMIN_TOKEN'],
   // Keys the deployment adds beside the app's own (not read by the app).
   deploymentOnlySecretKeys: ['REDIS_PASSWORD'],
+  // /metrics on a listener of its own (METRICS_PORT), named "metrics" in the pods: scraped by
+  // Prometheus only, never behind the public Service or the Ingress. Probes stay on "http".
+  metricsPortName: 'metrics',
+  // Where the chart mounts the PostgreSQL CA bundle (databaseCa.*); DATABASE_SSL_CA points there.
+  databaseCaPath: '/etc/sluice/database-ca/ca.pem',
   liveness: '/health/live',
   readiness: '/health/ready',
   appCommand: ['node', 'dist/main.js'],

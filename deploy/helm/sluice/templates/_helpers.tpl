@@ -47,6 +47,11 @@ app.kubernetes.io/component: {{ .component }}
 app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
+{{/* Label of the metrics-only Services (what the ServiceMonitor selects). */}}
+{{- define "sluice.metricsServiceLabel" -}}
+sluice/metrics: "true"
+{{- end -}}
+
 {{- define "sluice.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create -}}
 {{- default (include "sluice.fullname" .) .Values.serviceAccount.name -}}
@@ -87,17 +92,67 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 {{- end -}}
 
+{{/* The PostgreSQL CA bundle (databaseCa): the ConfigMap that holds it, "" when none is configured. */}}
+{{- define "sluice.databaseCaConfigMap" -}}
+{{- if .Values.databaseCa.existingConfigMap -}}
+{{- .Values.databaseCa.existingConfigMap -}}
+{{- else if .Values.databaseCa.pem -}}
+{{- printf "%s-database-ca" (include "sluice.fullname" .) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Key of the bundle in that ConfigMap. */}}
+{{- define "sluice.databaseCaKey" -}}
+{{- if .Values.databaseCa.existingConfigMap -}}{{ .Values.databaseCa.key }}{{- else -}}ca.pem{{- end -}}
+{{- end -}}
+
+{{/* Where every pod mounts the bundle; DATABASE_SSL_CA points at $dir/ca.pem (deploy/check/lib/contract.js databaseCaPath). */}}
+{{- define "sluice.databaseCaDir" -}}/etc/sluice/database-ca{{- end -}}
+
+{{/* volumeMounts / volumes entries for the bundle (nothing without databaseCa). */}}
+{{- define "sluice.databaseCaMount" -}}
+{{- if include "sluice.databaseCaConfigMap" . }}
+- name: database-ca
+  mountPath: {{ include "sluice.databaseCaDir" . }}
+  readOnly: true
+{{- end }}
+{{- end -}}
+{{- define "sluice.databaseCaVolume" -}}
+{{- with include "sluice.databaseCaConfigMap" . }}
+- name: database-ca
+  configMap:
+    name: {{ . }}
+    items:
+      - key: {{ include "sluice.databaseCaKey" $ }}
+        path: ca.pem
+{{- end }}
+{{- end -}}
+
+{{/*
+The configuration the pods get, as JSON: config.*, with DATABASE_SSL_CA pointing at the mounted
+bundle when databaseCa is set (one place decides the path).
+*/}}
+{{- define "sluice.effectiveConfig" -}}
+{{- $cfg := deepCopy .Values.config -}}
+{{- if include "sluice.databaseCaConfigMap" . -}}
+{{- $_ := set $cfg "DATABASE_SSL_CA" (printf "%s/ca.pem" (include "sluice.databaseCaDir" .)) -}}
+{{- end -}}
+{{- toJson $cfg -}}
+{{- end -}}
+
 {{- define "sluice.configData" -}}
-{{- range $key := keys .Values.config | sortAlpha }}
-{{ $key }}: {{ include "sluice.configValue" (index $.Values.config $key) | quote }}
+{{- $cfg := include "sluice.effectiveConfig" . | fromJson -}}
+{{- range $key := keys $cfg | sortAlpha }}
+{{ $key }}: {{ include "sluice.configValue" (index $cfg $key) | quote }}
 {{- end }}
 {{- end -}}
 
 {{/* The same configuration as a container env list (for the hook Job, which runs before the ConfigMap exists). */}}
 {{- define "sluice.configEnv" -}}
-{{- range $key := keys .Values.config | sortAlpha }}
+{{- $cfg := include "sluice.effectiveConfig" . | fromJson -}}
+{{- range $key := keys $cfg | sortAlpha }}
 - name: {{ $key }}
-  value: {{ include "sluice.configValue" (index $.Values.config $key) | quote }}
+  value: {{ include "sluice.configValue" (index $cfg $key) | quote }}
 {{- end }}
 {{- end -}}
 
@@ -134,6 +189,25 @@ Fail early on combinations the schema cannot express.
 {{- end -}}
 {{- if and .Values.worker.keda.enabled (gt (int .Values.worker.autoscaling.minReplicas) (int .Values.worker.autoscaling.maxReplicas)) -}}
 {{- fail "worker.autoscaling.minReplicas must not exceed maxReplicas (KEDA uses them)" -}}
+{{- end -}}
+{{- $metricsPort := int .Values.config.METRICS_PORT -}}
+{{- range $component := list "api" "worker" -}}
+{{- if eq $metricsPort (int (index $.Values $component).port) -}}
+{{- fail (printf "config.METRICS_PORT (%d) must differ from %s.port: /metrics gets a listener of its own" $metricsPort $component) -}}
+{{- end -}}
+{{- end -}}
+{{- $ca := .Values.databaseCa -}}
+{{- if and $ca.pem $ca.existingConfigMap -}}
+{{- fail "databaseCa: set pem or existingConfigMap, not both" -}}
+{{- end -}}
+{{- if and (include "sluice.databaseCaConfigMap" .) .Values.config.DATABASE_SSL_CA -}}
+{{- fail "config.DATABASE_SSL_CA must stay empty when databaseCa is set: the chart points it at the mounted bundle" -}}
+{{- end -}}
+{{- if and (include "sluice.databaseCaConfigMap" .) (eq (toString .Values.config.DATABASE_SSL) "off") -}}
+{{- fail "databaseCa is set but config.DATABASE_SSL is off: the bundle would never be used" -}}
+{{- end -}}
+{{- if and (eq (toString .Values.config.REDIS_DURABILITY) "replicas") (ge (int .Values.config.REDIS_WAIT_TIMEOUT_MS) (int .Values.config.ENQUEUE_TIMEOUT_MS)) -}}
+{{- fail (printf "config.REDIS_WAIT_TIMEOUT_MS (%d) must be below ENQUEUE_TIMEOUT_MS (%d): the enqueue timeout would answer 503 before WAIT does" (int .Values.config.REDIS_WAIT_TIMEOUT_MS) (int .Values.config.ENQUEUE_TIMEOUT_MS)) -}}
 {{- end -}}
 {{- end -}}
 
@@ -228,9 +302,12 @@ spec:
         {{- end }}
       annotations:
         checksum/config: {{ include "sluice.configChecksum" $root }}
+        {{- with $root.Values.databaseCa.pem }}
+        checksum/database-ca: {{ . | sha256sum }}
+        {{- end }}
         {{- if and $root.Values.metrics.podAnnotations (not $root.Values.metrics.serviceMonitor.enabled) }}
         prometheus.io/scrape: "true"
-        prometheus.io/port: {{ $c.port | quote }}
+        prometheus.io/port: {{ include "sluice.configValue" $root.Values.config.METRICS_PORT | quote }}
         prometheus.io/path: /metrics
         {{- end }}
         {{- with $c.podAnnotations }}
@@ -267,6 +344,10 @@ spec:
           ports:
             - name: http
               containerPort: {{ $c.port }}
+              protocol: TCP
+            # /metrics only (METRICS_PORT): Prometheus scrapes it, no Service for clients exposes it.
+            - name: metrics
+              containerPort: {{ include "sluice.configValue" $root.Values.config.METRICS_PORT }}
               protocol: TCP
           env:
             - name: ROLE
@@ -324,10 +405,16 @@ spec:
           volumeMounts:
             - name: tmp
               mountPath: /tmp
+            {{- with (include "sluice.databaseCaMount" $root | trim) }}
+            {{- . | nindent 12 }}
+            {{- end }}
       volumes:
         - name: tmp
           emptyDir:
             sizeLimit: {{ $root.Values.tmpVolumeSizeLimit }}
+        {{- with (include "sluice.databaseCaVolume" $root | trim) }}
+        {{- . | nindent 8 }}
+        {{- end }}
 {{- end -}}
 
 {{/*

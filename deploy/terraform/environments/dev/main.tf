@@ -1,5 +1,6 @@
 # Development: the same shape as prod at a fraction of the cost: one NAT gateway, single-AZ
-# PostgreSQL without replica, one Redis node, short retention, deletable.
+# PostgreSQL without replica, the smallest Redis with a replica (REDIS_DURABILITY=replicas needs
+# one; it also makes the quarterly failover test possible), short retention, deletable.
 
 locals {
   environment = "dev"
@@ -72,7 +73,7 @@ module "elasticache" {
 
   replication_group_id       = local.name
   node_type                  = var.redis_node_type
-  num_cache_clusters         = 1
+  num_cache_clusters         = 2
   snapshot_retention_days    = 1
   vpc_id                     = module.vpc.vpc_id
   subnet_ids                 = module.vpc.cache_subnet_ids

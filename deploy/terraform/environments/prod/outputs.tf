@@ -18,11 +18,21 @@ locals {
       }
     }
     config = {
-      DATABASE_SSL = true
+      # RDS enforces TLS; verify the server certificate and host name against the RDS CAs.
+      DATABASE_SSL = "verify-full"
+      # ElastiCache has no append-only file: a 200 waits until replicas have the events. WAIT for
+      # all replicas but one (at least one): ElastiCache promotes the replica with the least
+      # replication lag, which then holds every acknowledged write, and one replica that is down
+      # or still resyncing after a failover does not turn every enqueue into a 503.
+      REDIS_DURABILITY    = "replicas"
+      REDIS_WAIT_REPLICAS = max(1, module.elasticache.replica_count - 1)
       # The api believes X-Forwarded-For only from the ingress controller's pods: with the VPC
       # CNI they take their addresses from the private subnets (not the whole VPC: nothing in the
       # public, database or cache subnets is a proxy of Sluice).
       TRUST_PROXY = join(",", module.vpc.private_subnet_cidrs)
+    }
+    databaseCa = {
+      pem = data.http.rds_ca_bundle.response_body
     }
     api = {
       ingress = {
@@ -66,6 +76,11 @@ locals {
 output "helm_values" {
   description = "Infrastructure-derived values for the Sluice Helm chart (YAML), for deploy/argocd/prod/values-infra.yaml."
   value       = yamlencode(local.helm_values)
+
+  precondition {
+    condition     = module.elasticache.replica_count >= 1
+    error_message = "REDIS_DURABILITY=replicas needs at least one ElastiCache replica (num_cache_clusters >= 2)."
+  }
 }
 
 output "cluster_name" {

@@ -14,6 +14,10 @@ terraform {
       source  = "hashicorp/aws"
       version = ">= 5.80.0, < 7.0.0"
     }
+    http = {
+      source  = "hashicorp/http"
+      version = ">= 3.4.0, < 4.0.0"
+    }
     helm = {
       source  = "hashicorp/helm"
       version = ">= 2.12.0, < 3.0.0"

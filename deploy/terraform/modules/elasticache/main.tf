@@ -3,10 +3,13 @@
 # Bull must never lose keys, so a full Redis refuses writes (the api answers 503) instead of
 # evicting queued jobs.
 #
-# Append-only file: ElastiCache for Redis OSS does not offer AOF on current engine versions;
-# its durability comes from the synchronous-enough replica with Multi-AZ failover and from
-# snapshots. docker-compose.yml runs Redis with AOF on. See docs/runbooks/redis-failover.md
-# for the window this leaves.
+# Append-only file: ElastiCache for Redis OSS does not offer AOF on current engine versions, so
+# Sluice runs with REDIS_DURABILITY=replicas here: after each enqueue the api sends
+# `WAIT <REDIS_WAIT_REPLICAS> <REDIS_WAIT_TIMEOUT_MS>` and answers 503 unless enough replicas
+# acknowledged, so a 200 survives the loss of the primary (the environments derive
+# REDIS_WAIT_REPLICAS from the replica_count output). docker-compose.yml runs Redis with
+# appendonly yes and appendfsync always instead (REDIS_DURABILITY=fsync). See
+# docs/runbooks/redis-failover.md and docs/deployment.md (Redis durability).
 
 locals {
   family   = "redis${split(".", var.engine_version)[0]}"

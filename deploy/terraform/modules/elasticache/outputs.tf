@@ -13,6 +13,11 @@ output "address" {
   value       = "${aws_elasticache_replication_group.this.primary_endpoint_address}:${aws_elasticache_replication_group.this.port}"
 }
 
+output "replica_count" {
+  description = "Replicas in the replication group (num_cache_clusters - 1): the most that REDIS_DURABILITY=replicas can WAIT for."
+  value       = var.num_cache_clusters - 1
+}
+
 output "auth_token" {
   description = "AUTH token (REDIS_PASSWORD in the app secret)."
   value       = random_password.auth.result

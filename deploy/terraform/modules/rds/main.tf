@@ -52,7 +52,8 @@ resource "aws_db_parameter_group" "this" {
   family      = local.family
   description = "Sluice ingestion tuning for ${var.identifier}"
 
-  # TLS only: DATABASE_SSL=true in the app.
+  # TLS only: the app connects with DATABASE_SSL=verify-full against the RDS CA bundle of the
+  # region (databaseCa.pem in the Helm values, fetched by the environments).
   parameter {
     name  = "rds.force_ssl"
     value = "1"

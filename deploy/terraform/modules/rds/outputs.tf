@@ -25,7 +25,7 @@ output "password" {
 }
 
 output "database_url" {
-  description = "DATABASE_URL for Sluice (TLS is enforced by the server; the app sets DATABASE_SSL=true)."
+  description = "DATABASE_URL for Sluice (TLS is enforced by the server; the app connects with DATABASE_SSL=verify-full)."
   value       = "postgres://${aws_db_instance.primary.username}:${random_password.master.result}@${aws_db_instance.primary.address}:${aws_db_instance.primary.port}/${aws_db_instance.primary.db_name}"
   sensitive   = true
 }
