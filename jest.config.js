@@ -24,6 +24,16 @@ module.exports = {
       testEnvironment: 'node',
       transform,
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts', '<rootDir>/test/integration/**/*.spec.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/faults/'],
+    },
+    {
+      // Real processes killed and services stopped for longer than the retry budget: minutes, run
+      // by `npm run test:faults` (and in CI), not on every `npm test`.
+      displayName: 'faults',
+      rootDir: __dirname,
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/test/faults/**/*.fault.e2e-spec.ts'],
     },
   ],
 };

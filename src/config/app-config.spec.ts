@@ -50,7 +50,7 @@ describe('loadConfig', () => {
         attempts: 8,
         backoffMs: 500,
         lockMs: 10000,
-        stalledIntervalMs: 5000,
+        stalledIntervalMs: 2000,
         maxStalls: 3,
         outageMaxBackoffMs: 5000,
         partitionDaysAhead: 7,
@@ -200,6 +200,14 @@ describe('loadConfig', () => {
       expect(err.message).toContain(`${name}=(hidden)`);
       expect(err.message).not.toContain(value);
       expect(err.message).not.toContain('hunter2');
+    });
+
+    it('refuses settings that conflict with each other, naming both', () => {
+      expect(() => loadConfig({ METRICS_PORT: '3000' })).toThrow(/METRICS_PORT=3000: must differ from PORT/);
+      expect(() => loadConfig({ ROLE: 'worker', METRICS_PORT: '3001' })).toThrow(/METRICS_PORT=3001/);
+      expect(loadConfig({ ROLE: 'worker', METRICS_PORT: '3000' }).metricsPort).toBe(3000);
+      expect(() => loadConfig({ REDIS_DURABILITY: 'replicas', REDIS_WAIT_TIMEOUT_MS: '1000', ENQUEUE_TIMEOUT_MS: '1000' })).toThrow(/REDIS_WAIT_TIMEOUT_MS=1000: must be below ENQUEUE_TIMEOUT_MS=1000/);
+      expect(loadConfig({ REDIS_DURABILITY: 'replicas', REDIS_WAIT_TIMEOUT_MS: '500', ENQUEUE_TIMEOUT_MS: '1000' }).redis.waitTimeoutMs).toBe(500);
     });
 
     it('explains what a URL must look like', () => {

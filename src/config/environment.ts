@@ -54,7 +54,7 @@ export class EnvironmentVariables {
   @Matches(/^postgres(ql)?:\/\/.+/, { message: 'must be a postgres:// URL' })
   DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/sluice';
   @Transform(toInt) @IsInt() @Min(1) @Max(200) DATABASE_POOL_SIZE = 10;
-  @Transform(toSslMode) @IsIn(['off', 'verify-full', 'no-verify'], { message: 'must be false, true, verify-full or no-verify' })
+  @Transform(toSslMode) @IsIn(['off', 'verify-full', 'no-verify'], { message: 'must be off, verify-full or no-verify (false and true mean off and verify-full)' })
   DATABASE_SSL: 'off' | 'verify-full' | 'no-verify' = 'off';
   @IsOptional() @IsString() DATABASE_SSL_CA?: string;
 
@@ -88,7 +88,7 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1) @Max(100) JOB_ATTEMPTS = 8;
   @Transform(toInt) @IsInt() @Min(10) @Max(600000) JOB_BACKOFF_MS = 500;
   @Transform(toInt) @IsInt() @Min(1000) @Max(600000) JOB_LOCK_MS = 10000;
-  @Transform(toInt) @IsInt() @Min(500) @Max(600000) JOB_STALLED_INTERVAL_MS = 5000;
+  @Transform(toInt) @IsInt() @Min(500) @Max(600000) JOB_STALLED_INTERVAL_MS = 2000;
   @Transform(toInt) @IsInt() @Min(1) @Max(100) JOB_MAX_STALLS = 3;
   @Transform(toInt) @IsInt() @Min(100) @Max(600000) DB_OUTAGE_MAX_BACKOFF_MS = 5000;
   @Transform(toInt) @IsInt() @Min(0) @Max(366) PARTITION_DAYS_AHEAD = 7;
@@ -118,7 +118,7 @@ export const VARIABLES: VariableDoc[] = [
   { name: 'HOST', default: '0.0.0.0', description: 'Interface to listen on.' },
   { name: 'DATABASE_URL', default: 'postgres://postgres@127.0.0.1:5432/sluice', description: 'PostgreSQL connection URL. `npm run migration:run` creates the database if it is missing and the user may.', secret: true },
   { name: 'DATABASE_POOL_SIZE', default: '10', description: 'Connections per process.' },
-  { name: 'DATABASE_SSL', default: 'false', description: '`true` or `verify-full`: connect over TLS and verify the server certificate and host name (against `DATABASE_SSL_CA` when set, else the system CAs). `no-verify`: TLS without verification (only when you must). `false`: no TLS.' },
+  { name: 'DATABASE_SSL', default: 'off', description: '`verify-full` (or `true`): connect over TLS and verify the server certificate and host name (against `DATABASE_SSL_CA` when set, else the system CAs). `no-verify`: TLS without verification (only when you must). `off` (or `false`): no TLS.' },
   { name: 'DATABASE_SSL_CA', default: '(system CAs)', description: 'Path of a PEM file with the CA(s) that sign the PostgreSQL server certificate (e.g. the RDS CA bundle).' },
   { name: 'REDIS_URL', default: 'redis://127.0.0.1:6379', description: 'Redis URL (`rediss://` for TLS; password in the URL). Redis must use `maxmemory-policy noeviction`.', secret: true },
   { name: 'REDIS_DURABILITY', default: 'fsync', description: 'What a 200 waits for. `fsync`: Redis must run with `appendonly yes` and `appendfsync always` (it replies after the fsync). `replicas`: after each enqueue, `WAIT REDIS_WAIT_REPLICAS REDIS_WAIT_TIMEOUT_MS`; fewer acknowledgements answer 503 (the setting for ElastiCache, which has no AOF). `none`: a Redis crash may lose about a second of acknowledged events. The api checks at start what Redis offers and warns when it is weaker.' },
@@ -133,7 +133,7 @@ export const VARIABLES: VariableDoc[] = [
   { name: 'MAX_BATCH_EVENTS', default: '2500', description: 'Most events in one `/v1/batch`; longer batches get 400 `batch_too_long`.' },
   { name: 'MAX_BATCH_CONTEXT_FANOUT_BYTES', default: '2048000', description: 'A batch envelope `context`/`integrations` is merged into each of its events: its size times the number of events may not exceed this (413 `batch_context_fanout`), which bounds what one request can cost PostgreSQL.' },
   { name: 'MAX_EVENT_DEPTH', default: '64', description: 'Deepest nesting of objects and arrays in an event; deeper events are rejected one by one (`event_too_deep`).' },
-  { name: 'RETENTION_DAYS', default: '730', description: 'How long events are kept. Events whose (corrected) timestamp is older are rejected (`timestamp_past_retention`); daily partitions are created for any day inside it that receives events.' },
+  { name: 'RETENTION_DAYS', default: '730', description: 'The retention window, in days. Events whose (corrected) timestamp is older are rejected at the door (`timestamp_past_retention`), and daily partitions are created for any day inside it that receives events. Nothing stored is dropped yet when it ages out of the window: deletion by retention comes with the data-lifecycle work.' },
   { name: 'BATCH_FLUSH_EVENTS', default: '500', description: 'The api groups concurrent requests into one queue job; it flushes at this many events...' },
   { name: 'BATCH_FLUSH_MS', default: '5', description: '...or this many milliseconds after the first pending event, whichever comes first.' },
   { name: 'BATCH_MAX_IN_FLIGHT', default: '2', description: 'While fewer flushes than this are under way, pending events go out at the end of the event-loop turn (no added latency at low load); while that many are under way, events gather until one completes (bigger jobs under load). 0: flush only on BATCH_FLUSH_EVENTS or BATCH_FLUSH_MS.' },
@@ -143,7 +143,7 @@ export const VARIABLES: VariableDoc[] = [
   { name: 'JOB_ATTEMPTS', default: '8', description: 'Attempts per job on unexpected errors before its events go to `dead_letters`. A database outage never uses them up, and events PostgreSQL refuses are dead-lettered at once.' },
   { name: 'JOB_BACKOFF_MS', default: '500', description: 'First retry delay after an unexpected error; doubles on each attempt.' },
   { name: 'JOB_LOCK_MS', default: '10000', description: 'Bull job lock: a worker renews it every half of this while it runs a job; a job whose lock lapses (its worker died or lost Redis) is taken over.' },
-  { name: 'JOB_STALLED_INTERVAL_MS', default: '5000', description: 'How often workers look for jobs whose lock lapsed (worker SIGKILLed, OOM, Redis connection lost) and run them again: together with JOB_LOCK_MS, how late such a job can be.' },
+  { name: 'JOB_STALLED_INTERVAL_MS', default: '2000', description: 'How often workers look for jobs whose lock lapsed (worker SIGKILLed, OOM, Redis connection lost) and run them again: together with JOB_LOCK_MS, how late such a job can be.' },
   { name: 'JOB_MAX_STALLS', default: '3', description: 'A job whose worker died this many times while running it is treated as poison: split in halves and retried until the event that kills workers stands alone, which is dead-lettered.' },
   { name: 'DB_OUTAGE_MAX_BACKOFF_MS', default: '5000', description: 'While PostgreSQL is unavailable (connection refused or lost, SQLSTATE 08, 53, 57P0x, timeouts) the worker holds its jobs and retries with a backoff capped at this, for as long as the outage lasts, without using up JOB_ATTEMPTS.' },
   { name: 'PARTITION_DAYS_AHEAD', default: '7', description: 'Daily `events` partitions the worker keeps created ahead of today.' },
@@ -179,5 +179,20 @@ export function validateEnvironment(raw: Record<string, string | undefined>): En
     });
     throw new ConfigValidationError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
   }
+  const conflicts = crossChecks(env);
+  if (conflicts.length > 0) throw new ConfigValidationError(`Invalid configuration:\n  ${conflicts.join('\n  ')}`);
   return env;
+}
+
+/** Rules between variables, each valid on its own. */
+function crossChecks(env: EnvironmentVariables): string[] {
+  const problems: string[] = [];
+  const port = env.PORT ?? (env.ROLE === 'worker' ? 3001 : 3000);
+  if (env.METRICS_PORT !== undefined && env.METRICS_PORT === port) {
+    problems.push(`METRICS_PORT=${env.METRICS_PORT}: must differ from PORT (unset it to serve /metrics on PORT)`);
+  }
+  if (env.REDIS_DURABILITY === 'replicas' && env.REDIS_WAIT_TIMEOUT_MS >= env.ENQUEUE_TIMEOUT_MS) {
+    problems.push(`REDIS_WAIT_TIMEOUT_MS=${env.REDIS_WAIT_TIMEOUT_MS}: must be below ENQUEUE_TIMEOUT_MS=${env.ENQUEUE_TIMEOUT_MS}, or every enqueue waiting for replicas times out first`);
+  }
+  return problems;
 }

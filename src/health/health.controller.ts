@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { AppConfig } from '../config';
 import { RedisDurabilityService } from '../queue/redis-durability.service';
 import { BacklogHealthIndicator } from './backlog.health';
 import { ProcessHealth } from './process-health';
@@ -17,6 +18,7 @@ export class HealthController {
     private readonly process: ProcessHealth,
     private readonly durability: RedisDurabilityService,
     private readonly indicators: HealthIndicatorService,
+    private readonly config: AppConfig,
   ) {}
 
   /** Liveness: the process answers and nothing in it failed for good (a stopped consumer).
@@ -32,15 +34,21 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: PostgreSQL and Redis are reachable (503 otherwise); also reports the queue backlog' })
+  @ApiOperation({
+    summary: 'Readiness: Redis reachable, and PostgreSQL for a worker (503 otherwise); also reports the queue backlog and Redis durability',
+    description: "An api keeps accepting events through a PostgreSQL outage (keys are cached, events wait in Redis), so for ROLE=api PostgreSQL is reported here but does not fail readiness: Kubernetes keeps sending it traffic.",
+  })
   async ready() {
-    const result = await this.health.check([
-      () => this.db.pingCheck('postgres', { timeout: 1500 }),
-      () => this.redis.pingCheck('redis', 1000),
-    ]);
+    const postgres = () => this.db.pingCheck('postgres', { timeout: 1500 });
+    const checks = [() => this.redis.pingCheck('redis', 1000)];
+    let postgresInfo = {};
+    if (this.config.runsWorker) checks.unshift(postgres);
+    else postgresInfo = await postgres().catch((err: { causes?: object }) => err.causes ?? { postgres: { status: 'down' } });
+    const result = await this.health.check(checks);
     const backlog = await this.backlog.check('backlog');
     // Reported, not failed on: a weaker Redis is an operator's warning, not a reason to stop serving.
     const redisDurability = { redisDurability: { status: 'up' as const, ...this.durability.current } };
-    return { ...result, info: { ...result.info, ...backlog, ...redisDurability }, details: { ...result.details, ...backlog, ...redisDurability } };
+    const extra = { ...postgresInfo, ...backlog, ...redisDurability };
+    return { ...result, info: { ...result.info, ...extra }, details: { ...result.details, ...extra } };
   }
 }

@@ -106,6 +106,10 @@ export class MetricsService {
     name: 'sluice_jobs_stalled_total',
     help: 'Jobs recovered after their lock lapsed (worker died or lost Redis) and run again',
   }));
+  readonly jobsOrphaned = getOrCreate('sluice_jobs_orphaned_total', () => new Counter({
+    name: 'sluice_jobs_orphaned_total',
+    help: 'Jobs a worker put back at once after its Redis connection returned (their completion was lost with it)',
+  }));
   readonly jobsSplit = getOrCreate('sluice_jobs_split_total', () => new Counter({
     name: 'sluice_jobs_split_total',
     help: 'Jobs that killed their worker JOB_MAX_STALLS times, split in halves to isolate the event causing it',

@@ -14,10 +14,15 @@ const NETWORK_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED', 'EHOSTDOWN',
 ]);
 
+// Node's TLS failures (a rotated or wrong CA, an expired or mismatched certificate): like a
+// refused connection, nothing about the events.
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH)/;
+
 // SQLSTATEs of an unavailable server: 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03
 // cannot_connect_now (starting up, in recovery), 25006 read_only_sql_transaction (connected to a
 // standby during a failover), 58030 io_error, 53xxx insufficient resources (disk full, out of
-// memory, too many connections), 08xxx connection exceptions.
+// memory, too many connections), 08xxx connection exceptions, 28xxx invalid authorization (a
+// rotated password, a role not yet granted: the database refuses everyone, not these events).
 const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '25006', '58030']);
 
 // Errors node-postgres and TypeORM raise without a code when the connection goes away.
@@ -36,6 +41,7 @@ const UNAVAILABLE_MESSAGES = [
   /DataSource is not initialized/i,
   /Connection lost/i,
   /no pg_hba\.conf entry/i,
+  /The server does not support SSL connections/i,
 ];
 
 function codeOf(err: unknown): string | undefined {
@@ -47,9 +53,9 @@ function codeOf(err: unknown): string | undefined {
 export function classifyDbError(err: unknown): DbFailure {
   const code = codeOf(err);
   if (code) {
-    if (NETWORK_CODES.has(code)) return 'unavailable';
+    if (NETWORK_CODES.has(code) || TLS_CODE.test(code)) return 'unavailable';
     if (code.length === 5) {
-      if (code.startsWith('08') || code.startsWith('53') || UNAVAILABLE_STATES.has(code)) return 'unavailable';
+      if (code.startsWith('08') || code.startsWith('28') || code.startsWith('53') || UNAVAILABLE_STATES.has(code)) return 'unavailable';
       if (code.startsWith('22') || code.startsWith('23') || code.startsWith('54')) return 'data';
       return 'transient';
     }

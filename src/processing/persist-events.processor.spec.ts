@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { Logger } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
 import { AppConfig } from '../config';
@@ -10,6 +11,7 @@ import { EventRow } from '../domain/events/event-columns';
 import { EventsRepository } from './events.repository';
 import { ProcessHealth } from '../health/process-health';
 import { InterruptedError, PersistEventsProcessor } from './persist-events.processor';
+import { OrphanedJobs } from '../queue/orphaned-jobs';
 
 const SOURCE = '22222222-2222-4222-8222-222222222222';
 
@@ -87,6 +89,7 @@ class FakeStats {
 
 class FakeQueue {
   closing?: Promise<void>;
+  readonly client = Object.assign(new EventEmitter(), { status: 'ready' });
   setWorkerName = () => Promise.resolve();
   readonly on = jest.fn();
   readonly process = jest.fn(
@@ -133,6 +136,7 @@ describe('PersistEventsProcessor', () => {
   let queue: FakeQueue;
   let metrics: MetricsService;
   let processor: PersistEventsProcessor;
+  let orphaned: { recover: jest.Mock };
   const config = { worker: { attempts: 5, concurrency: 3, partitionDaysAhead: 7, outageMaxBackoffMs: 20 }, retentionDays: 36500 } as unknown as AppConfig;
 
   beforeEach(() => {
@@ -144,6 +148,7 @@ describe('PersistEventsProcessor', () => {
     stats = new FakeStats();
     queue = new FakeQueue();
     metrics = new MetricsService();
+    orphaned = { recover: jest.fn(async () => ['j7']) };
     processor = new PersistEventsProcessor(
       queue as unknown as Queue<PersistEventsJob>,
       fakeEvents as unknown as EventsRepository,
@@ -152,6 +157,7 @@ describe('PersistEventsProcessor', () => {
       stats as unknown as QueueStatsService,
       new ProcessHealth(),
       config,
+      orphaned as unknown as OrphanedJobs,
     );
   });
 
@@ -398,6 +404,33 @@ describe('PersistEventsProcessor', () => {
         deadLettered: 0,
       });
       expect(fakeEvents.storedIds()).toEqual(['m0', 'm1']);
+    });
+
+    it('puts orphaned jobs back once the Redis connection returns, sparing the jobs still running', async () => {
+      jest.useFakeTimers();
+      try {
+        processor.onModuleInit();
+        const handler = queue.process.mock.calls[0][2];
+        let release!: () => void;
+        fakeEvents.insertDeduplicated = jest.fn(() => new Promise<number>((resolve) => (release = () => resolve(1))));
+        const running = handler(job(events(1), 0, 3, 'j-running'));
+        queue.client.emit('ready'); // the first connect is no reconnect
+        jest.advanceTimersByTime(5000);
+        expect(orphaned.recover).not.toHaveBeenCalled();
+        queue.client.emit('close');
+        queue.client.emit('ready');
+        jest.advanceTimersByTime(999);
+        expect(orphaned.recover).not.toHaveBeenCalled(); // resent commands land first
+        jest.advanceTimersByTime(1);
+        expect(orphaned.recover).toHaveBeenCalledWith(['j-running']);
+        await Promise.resolve();
+        await Promise.resolve();
+        expect(await counter(metrics.jobsOrphaned)).toBe(1);
+        release();
+        await expect(running).resolves.toMatchObject({ inserted: 1 });
+      } finally {
+        jest.useRealTimers();
+      }
     });
   });
 });

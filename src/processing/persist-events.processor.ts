@@ -9,6 +9,7 @@ import { requestContext } from '../logging/request-context';
 import { MetricsService } from '../metrics/metrics.service';
 import { JobName, PersistEventsJob, QueuedEvent, QueueName, unpackJob } from '../queue/queue.constants';
 import { QueueStatsService } from '../queue/queue-stats.service';
+import { OrphanedJobs } from '../queue/orphaned-jobs';
 import { classifyDbError } from './db-errors';
 import { DeadLetter, DeadLettersRepository } from './dead-letters.repository';
 import { toEventRow } from './enrichment';
@@ -29,6 +30,9 @@ export class InterruptedError extends Error {
 }
 
 const DAY_MS = 86_400_000;
+// After a reconnect, ioredis resends what was in flight (a job's completion among it); those
+// land well within this, so a job is only taken as orphaned once they have.
+const RESENT_COMMANDS_GRACE_MS = 1000;
 const utcDay = (iso: string) => iso.slice(0, 10);
 
 @Injectable()
@@ -37,6 +41,8 @@ export class PersistEventsProcessor implements OnModuleInit {
   /** Days whose daily partition this process knows exists (partitions are never dropped behind its back except by retention). */
   private readonly knownDays = new Set<string>();
   private outageSince: number | null = null;
+  /** Jobs whose handler is running in this process (see watchConnection). */
+  private readonly running = new Set<string>();
 
   constructor(
     @InjectQueue(QueueName.Events) private readonly queue: Queue<PersistEventsJob>,
@@ -46,6 +52,7 @@ export class PersistEventsProcessor implements OnModuleInit {
     private readonly stats: QueueStatsService,
     private readonly health: ProcessHealth,
     private readonly config: AppConfig,
+    private readonly orphaned: OrphanedJobs,
   ) {}
 
   onModuleInit(): void {
@@ -54,6 +61,14 @@ export class PersistEventsProcessor implements OnModuleInit {
     // (Pinned by test/integration/bull-internals.spec.ts.)
     this.queue.setWorkerName = () => Promise.resolve();
     this.queue.on('stalled', () => this.metrics.jobsStalled.inc());
+    this.watchConnection();
+    // Bull reports Redis trouble here (and prints it to stderr when nobody listens).
+    let lastError = 0;
+    this.queue.on('error', (err: Error) => {
+      if (Date.now() - lastError < 5000) return;
+      lastError = Date.now();
+      this.logger.warn(`queue: ${err?.message ?? err} (repeats within 5 s not logged)`);
+    });
     this.metrics.databaseAvailable.set(1);
     this.metrics.consumerUp.set(1);
     // Registered here rather than with @Process so that concurrency comes from validated config.
@@ -66,7 +81,45 @@ export class PersistEventsProcessor implements OnModuleInit {
     });
   }
 
+  /**
+   * When the worker's Redis connection drops (Redis restarted, failover, network), the
+   * completion of a job that finished meanwhile is lost, and the job would sit in `active` until
+   * its lock lapsed and Bull's stalled check ran twice. Once the connection is back, and the
+   * commands ioredis resends have had a moment to land, such jobs go back to `wait` at once.
+   * One already stored is stored again as nothing new (dedup).
+   */
+  private watchConnection(): void {
+    const client = this.queue.client;
+    let dropped = false;
+    client.on('close', () => (dropped = true));
+    client.on('ready', () => {
+      if (!dropped) return;
+      dropped = false;
+      setTimeout(() => {
+        if (this.queue.closing || client.status !== 'ready') return;
+        this.orphaned.recover([...this.running]).then(
+          (ids) => {
+            if (ids.length === 0) return;
+            this.metrics.jobsOrphaned.inc(ids.length);
+            this.logger.warn(`Redis connection back: ${ids.length} job(s) whose completion was lost put back to wait (${ids.slice(0, 10).join(', ')})`);
+          },
+          (err: Error) => this.logger.warn(`Redis connection back, but orphaned jobs could not be recovered (Bull's stalled check will): ${err.message}`),
+        );
+      }, RESENT_COMMANDS_GRACE_MS).unref();
+    });
+  }
+
   async handle(job: Job<PersistEventsJob>): Promise<PersistOutcome> {
+    const id = String(job.id);
+    this.running.add(id);
+    try {
+      return await this.run(job);
+    } finally {
+      this.running.delete(id);
+    }
+  }
+
+  private async run(job: Job<PersistEventsJob>): Promise<PersistOutcome> {
     const events = unpackJob(job.data);
     const requestIds = [...new Set(events.map((e) => e.r).filter(Boolean))];
     return requestContext.run({ requestId: requestIds.slice(0, 5).join(',') || `job-${job.id}` }, async () => {

@@ -4,6 +4,10 @@ declare module 'bull' {
   interface Queue {
     /** Set by Queue#close(): the promise of the close under way. */
     closing?: Promise<void>;
+    /** The value of every job lock this Queue instance takes (a uuid per instance). */
+    token: string;
+    /** The Redis key of one of the queue's lists or sets (`active`, `wait`, ...), or with '' the job-key prefix. */
+    toKey(queueType: string): string;
   }
 }
 

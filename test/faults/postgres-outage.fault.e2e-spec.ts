@@ -5,6 +5,7 @@ import { PrivatePostgres } from '../support/private-postgres';
 import { RoleProcess, startRole, stopRole } from '../support/processes';
 import { freePort } from '../support/redis-server';
 import { deleteRedisPrefix } from '../support/redis';
+import { Load, metric } from '../support/load';
 
 // A PostgreSQL outage several times longer than the whole retry budget, on real processes and a
 // private PostgreSQL that is crashed (pg_ctl -m immediate) under load. Before the fix, jobs used
@@ -16,62 +17,6 @@ const BACKOFF_MS = Number(process.env.FAULT_JOB_BACKOFF_MS ?? 200);
 const BUDGET_S = (Array.from({ length: ATTEMPTS - 1 }, (_, i) => BACKOFF_MS * 2 ** i).reduce((a, b) => a + b, 0)) / 1000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Clients that send batches with unique messageIds and retry each until it gets a 200, as SDKs do. */
-class Load {
-  readonly acked = new Set<string>();
-  readonly statuses = new Map<number | string, number>();
-  private running = true;
-  private n = 0;
-  private readonly loops: Promise<void>[];
-
-  constructor(private readonly url: () => string, private readonly writeKey: string, clients = 4, private readonly size = 50) {
-    this.loops = Array.from({ length: clients }, (_, c) => this.loop(c));
-  }
-
-  private count(k: number | string) {
-    this.statuses.set(k, (this.statuses.get(k) ?? 0) + 1);
-  }
-
-  private async loop(c: number): Promise<void> {
-    while (this.running) {
-      const ids = Array.from({ length: this.size }, (_, i) => `pg-${c}-${this.n++}-${i}`);
-      const body = JSON.stringify({ batch: ids.map((messageId) => ({ type: 'track', userId: `u${c}`, event: 'outage', messageId, properties: { c } })) });
-      for (;;) {
-        try {
-          const res = await fetch(`${this.url()}/v1/batch`, {
-            method: 'POST',
-            headers: { 'Content-Type': 'application/json', Authorization: `Basic ${Buffer.from(`${this.writeKey}:`).toString('base64')}` },
-            body,
-            signal: AbortSignal.timeout(10_000),
-          });
-          this.count(res.status);
-          await res.arrayBuffer();
-          if (res.status === 200) {
-            ids.forEach((id) => this.acked.add(id));
-            break;
-          }
-        } catch (err) {
-          this.count((err as Error).name);
-        }
-        if (!this.running) return; // an unacknowledged batch at the end is the client's to keep
-        await sleep(200);
-      }
-      await sleep(20);
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    await Promise.all(this.loops);
-  }
-}
-
-async function metric(url: string, name: string): Promise<number | null> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : null;
-}
 
 describe('PostgreSQL outage longer than the retry budget (real processes, private PostgreSQL)', () => {
   let pg: PrivatePostgres;
@@ -132,14 +77,17 @@ describe('PostgreSQL outage longer than the retry budget (real processes, privat
     const api = await start('api');
     const worker = await start('worker');
     const src = await source(api);
-    const load = new Load(() => api.url, src.writeKey);
+    const load = new Load(() => api.url, src.writeKey, { tag: 'pg' });
     await sleep(3000);
     pg.stop('immediate');
     const outageStart = Date.now();
-    const seen = { ready: new Set<number>(), available: new Set<number | null>(), live: new Set<number>(), ackedDuring: 0 };
+    const seen = { apiReady: new Set<string>(), ready: new Set<number>(), available: new Set<number | null>(), live: new Set<number>(), ackedDuring: 0 };
     const before = load.acked.size;
     while (Date.now() - outageStart < OUTAGE_S * 1000) {
       seen.ready.add((await fetch(`${worker.url}/health/ready`)).status);
+      // The api stays in the Service: it reports PostgreSQL down but keeps taking events.
+      const ar = await fetch(`${api.url}/health/ready`);
+      seen.apiReady.add(`${ar.status} postgres ${((await ar.json()) as { details?: { postgres?: { status?: string } } }).details?.postgres?.status}`);
       seen.live.add((await fetch(`${worker.url}/health/live`)).status);
       seen.available.add(await metric(worker.url, 'sluice_database_available'));
       await sleep(1000);
@@ -148,9 +96,11 @@ describe('PostgreSQL outage longer than the retry budget (real processes, privat
     pg.start();
     await sleep(3000);
     await load.stop();
-    console.log(`  outage ${OUTAGE_S} s vs retry budget ${BUDGET_S} s; worker ready ${[...seen.ready]}, live ${[...seen.live]}, sluice_database_available ${[...seen.available]}; ${seen.ackedDuring} events acknowledged during the outage; statuses ${JSON.stringify(Object.fromEntries(load.statuses))}`);
+    console.log(`  outage ${OUTAGE_S} s vs retry budget ${BUDGET_S} s; worker ready ${[...seen.ready]}, api ready ${[...seen.apiReady]}, live ${[...seen.live]}, sluice_database_available ${[...seen.available]}; ${seen.ackedDuring} events acknowledged during the outage; statuses ${JSON.stringify(Object.fromEntries(load.statuses))}`);
     expect(seen.live).toEqual(new Set([200]));
     expect(seen.ready.has(503)).toBe(true);
+    expect(seen.apiReady.has('200 postgres down')).toBe(true);
+    expect([...seen.apiReady].every((r) => r.startsWith('200'))).toBe(true);
     expect(seen.available.has(0)).toBe(true);
     expect(seen.ackedDuring).toBeGreaterThan(0); // the api kept accepting on its cached key
     await expectAllStoredOnce(src.id, load.acked);
@@ -162,7 +112,7 @@ describe('PostgreSQL outage longer than the retry budget (real processes, privat
     let api = await start('api');
     let worker = await start('worker');
     const src = await source(api);
-    const load = new Load(() => api.url, src.writeKey);
+    const load = new Load(() => api.url, src.writeKey, { tag: 'pg' });
     await sleep(2000);
     pg.stop('immediate');
     await sleep((OUTAGE_S * 1000) / 3);
