@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckService, HealthIndicatorFunction, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { AppConfig } from '../config';
 import { RedisDurabilityService } from '../queue/redis-durability.service';
 import { BacklogHealthIndicator } from './backlog.health';
@@ -40,10 +40,10 @@ export class HealthController {
   })
   async ready() {
     const postgres = () => this.db.pingCheck('postgres', { timeout: 1500 });
-    const checks = [() => this.redis.pingCheck('redis', 1000)];
+    const redis = () => this.redis.pingCheck('redis', 1000);
     let postgresInfo = {};
-    if (this.config.runsWorker) checks.unshift(postgres);
-    else postgresInfo = await postgres().catch((err: { causes?: object }) => err.causes ?? { postgres: { status: 'down' } });
+    const checks: HealthIndicatorFunction[] = this.config.runsWorker ? [postgres, redis] : [redis];
+    if (!this.config.runsWorker) postgresInfo = await postgres().catch((err: { causes?: object }) => err.causes ?? { postgres: { status: 'down' } });
     const result = await this.health.check(checks);
     const backlog = await this.backlog.check('backlog');
     // Reported, not failed on: a weaker Redis is an operator's warning, not a reason to stop serving.
