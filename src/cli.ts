@@ -14,6 +14,8 @@ import type { KeyKind } from './domain/key-format';
 import { KeysService } from './sources/keys.service';
 import { SourcesModule } from './sources/sources.module';
 import { SourcesService } from './sources/sources.service';
+import { RollupsModule } from './query/rollups.module';
+import { RollupsRepository } from './query/rollups.repository';
 
 const USAGE = `Usage: npm run cli -- <verb> [options]
 
@@ -24,6 +26,8 @@ const USAGE = `Usage: npm run cli -- <verb> [options]
   sources:create <name>
   sources:list
   sources:delete <source id>
+  rollups:rebuild --from <ISO date-time> --to <ISO date-time> [--source <id>]
+                  recount event_counts_hourly for the whole UTC hours covering the range
 
 Output is JSON. Connection settings come from the environment (DATABASE_URL, REDIS_URL, ...).`;
 
@@ -45,12 +49,14 @@ export async function runCli(argv: string[], config: AppConfig): Promise<unknown
       name: { type: 'string' },
       overlap: { type: 'string' },
       all: { type: 'boolean' },
+      from: { type: 'string' },
+      to: { type: 'string' },
     },
   });
   const [verb, arg] = positionals;
   if (!verb) throw new UsageError('missing verb');
 
-  @Module({ imports: [CoreModule.forRoot(config), SourcesModule] })
+  @Module({ imports: [CoreModule.forRoot(config), SourcesModule, RollupsModule] })
   class CliModule {}
   const app = await NestFactory.createApplicationContext(CliModule, { logger: ['error'], abortOnError: false });
   try {
@@ -79,6 +85,12 @@ export async function runCli(argv: string[], config: AppConfig): Promise<unknown
       case 'sources:delete':
         await sources.deleteSource(need(arg, '<source id>'), CLI_ACTOR);
         return { deleted: arg };
+      case 'rollups:rebuild': {
+        const [from, to] = [need(values.from, '--from'), need(values.to, '--to')].map((v) => new Date(v));
+        if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || !(from < to)) throw new UsageError('--from and --to must be ISO date-times, from before to');
+        if (values.source && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(values.source)) throw new UsageError('--source must be a source id (uuid)');
+        return await app.get(RollupsRepository).rebuild(from, to, values.source);
+      }
       default:
         throw new UsageError(`unknown verb "${verb}"`);
     }

@@ -104,13 +104,13 @@ async function sluiceWritePath(dbUrl: string): Promise<{ insert: (rows: EventRow
     const { loadConfig } = (await import(join(ROOT, 'dist', 'config', 'index.js'))) as { loadConfig: (env: Record<string, string>) => unknown };
     const { dataSourceOptions } = (await import(join(ROOT, 'dist', 'database', 'data-source-options.js'))) as { dataSourceOptions: (c: unknown, o: object) => object };
     const { EventsRepository } = (await import(join(ROOT, 'dist', 'processing', 'events.repository.js'))) as {
-      EventsRepository: new (ds: unknown) => { insertDeduplicated: (rows: EventRow[]) => Promise<number> };
+      EventsRepository: new (ds: unknown, config: unknown) => { insertDeduplicated: (rows: EventRow[]) => Promise<number> };
     };
     const { DataSource } = await import('typeorm');
     const config = loadConfig({ DATABASE_URL: dbUrl, ROLE: 'worker', NODE_ENV: 'production', LOG_LEVEL: 'error' });
     const ds = new DataSource(dataSourceOptions(config, { poolSize: 1, applicationName: 'sluice-bench-breakdown' }) as ConstructorParameters<typeof DataSource>[0]);
     await ds.initialize();
-    const repo = new EventsRepository(ds);
+    const repo = new EventsRepository(ds, config);
     return { insert: (rows) => repo.insertDeduplicated(rows), close: () => ds.destroy() };
   } catch (err) {
     return { error: (err as Error).message };

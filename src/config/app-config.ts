@@ -37,6 +37,7 @@ export class AppConfig {
   readonly keyLookups: { perIp: number; perSecond: number };
   /** A separate listener for /metrics (null: on the HTTP port). */
   readonly metricsPort: number | null;
+  readonly query: { rollups: boolean; statementTimeoutMs: number; maxBuckets: number; cacheTtlMs: number; readUrl: string | null };
 
   constructor(env: EnvironmentVariables) {
     this.role = env.ROLE;
@@ -92,6 +93,7 @@ export class AppConfig {
     this.backpressure = { maxBacklogEvents: env.BACKLOG_LIMIT_EVENTS, maxRedisMemoryPercent: env.REDIS_MEMORY_LIMIT_PERCENT };
     this.keyLookups = { perIp: env.KEY_LOOKUPS_PER_IP, perSecond: env.KEY_LOOKUPS_PER_SECOND };
     this.metricsPort = env.METRICS_PORT ?? null;
+    this.query = { rollups: env.ROLLUPS === 'on', statementTimeoutMs: env.QUERY_STATEMENT_TIMEOUT_MS, maxBuckets: env.QUERY_MAX_BUCKETS, cacheTtlMs: env.QUERY_CACHE_TTL_MS, readUrl: env.DATABASE_READ_URL ?? null };
   }
 
   get servesApi(): boolean {

@@ -3,8 +3,9 @@ import { AppConfig } from '../config';
 import { Initial1764100000000 } from './migrations/1764100000000-Initial';
 import { AccessControl1764200000000 } from './migrations/1764200000000-AccessControl';
 import { Hardening1764300000000 } from './migrations/1764300000000-Hardening';
+import { QueryApi1764400000000 } from './migrations/1764400000000-QueryApi';
 
-export const MIGRATIONS = [Initial1764100000000, AccessControl1764200000000, Hardening1764300000000];
+export const MIGRATIONS = [Initial1764100000000, AccessControl1764200000000, Hardening1764300000000, QueryApi1764400000000];
 
 /** node-postgres TLS options: verified unless DATABASE_SSL=no-verify says otherwise. */
 export function pgSsl(config: AppConfig): false | { rejectUnauthorized: boolean; ca?: string } {
@@ -18,13 +19,15 @@ export interface DataSourceOverrides {
   entities: NonNullable<DataSourceOptions['entities']>;
   poolSize: number;
   applicationName: string;
+  /** Another server (a read replica) with the same settings. */
+  url: string;
 }
 
 /** One definition for the app's connection, the migrator's and the TypeORM CLI's. */
 export function dataSourceOptions(config: AppConfig, overrides: Partial<DataSourceOverrides> = {}): DataSourceOptions {
   return {
     type: 'postgres',
-    url: config.database.url,
+    url: overrides.url ?? config.database.url,
     ssl: pgSsl(config),
     entities: overrides.entities ?? [],
     migrations: MIGRATIONS,

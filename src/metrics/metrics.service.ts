@@ -106,6 +106,17 @@ export class MetricsService {
     name: 'sluice_jobs_stalled_total',
     help: 'Jobs recovered after their lock lapsed (worker died or lost Redis) and run again',
   }));
+  readonly queryDuration = getOrCreate('sluice_query_duration_seconds', () => new Histogram({
+    name: 'sluice_query_duration_seconds',
+    help: 'Query API answers by endpoint and whether the aggregate cache answered (cache hit, miss, or off)',
+    labelNames: ['endpoint', 'cache'],
+    buckets: LATENCY_BUCKETS,
+  }));
+  readonly queryCache = getOrCreate('sluice_query_cache_total', () => new Counter({
+    name: 'sluice_query_cache_total',
+    help: 'Aggregate cache lookups of the stats routes, by endpoint and result (hit or miss)',
+    labelNames: ['endpoint', 'result'],
+  }));
   readonly jobsOrphaned = getOrCreate('sluice_jobs_orphaned_total', () => new Counter({
     name: 'sluice_jobs_orphaned_total',
     help: 'Jobs a worker put back at once after its Redis connection returned (their completion was lost with it)',

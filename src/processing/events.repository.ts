@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { DataSource } from 'typeorm';
 import { EVENT_COLUMN_LIST, EVENT_COLUMNS, EventRow, sqlIdent } from '../domain/events/event-columns';
 import { copyLine } from './copy-format';
+import { AppConfig } from '../config';
 
 /** The per-connection staging table the job's rows are COPYed into (emptied at commit). */
 export const CREATE_STAGING_SQL = `
@@ -19,29 +20,60 @@ export const COPY_STAGING_SQL = `COPY sluice_incoming (idx, ${EVENT_COLUMN_LIST}
 /**
  * The write path, in one transaction: the job's rows are COPYed into a temp table (the fastest
  * way into PostgreSQL), then one statement keeps the first of any repeated (source, messageId),
- * claims the ids in event_dedup, and inserts only the rows whose claim succeeded. A concurrent
- * job claiming the same id waits on the unique index and then skips it, so each event is stored
- * exactly once. Snapshot: src/queries/insert-events.sql.
+ * claims the ids in event_dedup, inserts only the rows whose claim succeeded and, from exactly
+ * those rows, adds to the hourly counts and the daily active users. A concurrent job claiming the same id waits on the
+ * unique index and then skips it, so each event is stored, and counted, exactly once. Rollup
+ * rows are upserted in key order, so two jobs never lock them in opposite orders (no deadlock).
+ * Snapshots: src/queries/insert-events*.sql.
  */
-export const INSERT_EVENTS_SQL = `
+function insertEventsSql(rollups: boolean): string {
+  const claim = `
 WITH uniq AS (
   SELECT DISTINCT ON (source_id, message_id) * FROM sluice_incoming ORDER BY source_id, message_id, idx
 ), claimed AS (
-  INSERT INTO event_dedup (source_id, message_id)
-  SELECT source_id, message_id FROM uniq
+  INSERT INTO event_dedup (source_id, message_id, event_timestamp)
+  SELECT source_id, message_id, "timestamp" FROM uniq
   ON CONFLICT DO NOTHING
   RETURNING source_id, message_id
+), inserted AS (
+  INSERT INTO events (${EVENT_COLUMN_LIST})
+  SELECT ${EVENT_COLUMNS.map((c) => `u.${sqlIdent(c.name)}`).join(', ')}
+  FROM uniq u JOIN claimed c USING (source_id, message_id)
+  RETURNING source_id, "timestamp", type, event, coalesce(user_id, anonymous_id) AS user_key
+)`;
+  if (!rollups) return `${claim}
+SELECT count(*)::int AS inserted FROM inserted`;
+  return `${claim}, counted AS (
+  INSERT INTO event_counts_hourly AS r (source_id, hour, type, event, n)
+  SELECT source_id, date_trunc('hour', "timestamp", 'UTC'), type, coalesce(event, ''), count(*)
+  FROM inserted GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+  ON CONFLICT (source_id, hour, type, event) DO UPDATE SET n = r.n + excluded.n
+), active AS (
+  INSERT INTO event_users_daily (source_id, day, user_key)
+  SELECT DISTINCT source_id, ("timestamp" AT TIME ZONE 'UTC')::date, user_key
+  FROM inserted WHERE user_key IS NOT NULL ORDER BY 1, 2, 3
+  ON CONFLICT DO NOTHING
 )
-INSERT INTO events (${EVENT_COLUMN_LIST})
-SELECT ${EVENT_COLUMNS.map((c) => `u.${sqlIdent(c.name)}`).join(', ')}
-FROM uniq u JOIN claimed c USING (source_id, message_id)`;
+SELECT count(*)::int AS inserted FROM inserted`;
+}
+
+export const INSERT_EVENTS_SQL = insertEventsSql(true);
+/** ROLLUPS=off: the same without the rollup (the query API then reads raw rows only). */
+export const INSERT_EVENTS_NO_ROLLUPS_SQL = insertEventsSql(false);
 
 // Connections whose session already has the staging table (temp tables live per session).
 const staged = new WeakSet<object>();
 
 @Injectable()
 export class EventsRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  private readonly insertSql: string;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    config: AppConfig,
+  ) {
+    this.insertSql = config.query.rollups ? INSERT_EVENTS_SQL : INSERT_EVENTS_NO_ROLLUPS_SQL;
+  }
 
   /** Inserts rows not stored before; returns how many were new. */
   async insertDeduplicated(rows: EventRow[]): Promise<number> {
@@ -58,9 +90,9 @@ export class EventsRepository {
       await client.query('BEGIN');
       try {
         await pipeline(Readable.from([payload]), client.query(copyFrom(COPY_STAGING_SQL)));
-        const result = await client.query(INSERT_EVENTS_SQL);
+        const result = await client.query<{ inserted: number }>(this.insertSql);
         await client.query('COMMIT');
-        return result.rowCount ?? 0;
+        return result.rows[0]?.inserted ?? 0;
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
         throw err;

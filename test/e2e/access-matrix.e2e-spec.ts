@@ -74,6 +74,13 @@ describe('access matrix', () => {
     ...['/v1/alias', '/v1/a'].map((p) => ingest(p, { userId: 'u', previousId: 'p' })),
     ...['/v1/batch', '/v1/b', '/v1/import'].map((p) => ingest(p, { batch: [{ type: 'track', ...track }] })),
     { method: 'get', template: '/v1/sources/{sourceId}/events', path: () => `/v1/sources/${sourceA.id}/events`, expect: { ok: 200, write: 403, readOther: 403, readThis: 200, admin: 200 } },
+    // The receipt of an unknown messageId is a 404 for whoever may read the source.
+    { method: 'get', template: '/v1/sources/{sourceId}/events/{messageId}', path: () => `/v1/sources/${sourceA.id}/events/no-such-id`, expect: { ok: 404, write: 403, readOther: 403, readThis: 404, admin: 404 } },
+    { method: 'get', template: '/v1/sources/{sourceId}/stats/counts', path: () => `/v1/sources/${sourceA.id}/stats/counts?from=2026-11-01T00:00:00Z&to=2026-11-02T00:00:00Z`, expect: { ok: 200, write: 403, readOther: 403, readThis: 200, admin: 200 } },
+    { method: 'get', template: '/v1/sources/{sourceId}/stats/uniques', path: () => `/v1/sources/${sourceA.id}/stats/uniques?from=2026-11-01T00:00:00Z&to=2026-11-02T00:00:00Z`, expect: { ok: 200, write: 403, readOther: 403, readThis: 200, admin: 200 } },
+    { method: 'post', template: '/v1/sources/{sourceId}/stats/funnel', path: () => `/v1/sources/${sourceA.id}/stats/funnel`, body: { steps: [{ event: 'a' }, { event: 'b' }], window: '1d', from: '2026-11-01T00:00:00Z', to: '2026-11-02T00:00:00Z' }, expect: { ok: 200, write: 403, readOther: 403, readThis: 200, admin: 200 } },
+    { method: 'post', template: '/v1/sources/{sourceId}/stats/retention', path: () => `/v1/sources/${sourceA.id}/stats/retention`, body: { cohortEvent: 'a', returnEvent: 'b', interval: 'day', periods: 3, from: '2026-11-01T00:00:00Z', to: '2026-11-03T00:00:00Z' }, expect: { ok: 200, write: 403, readOther: 403, readThis: 200, admin: 200 } },
+    { method: 'get', template: '/v1/sources/{sourceId}/stats/top-events', path: () => `/v1/sources/${sourceA.id}/stats/top-events?from=2026-11-01T00:00:00Z&to=2026-11-02T00:00:00Z`, expect: { ok: 200, write: 403, readOther: 403, readThis: 200, admin: 200 } },
     admin('post', '/v1/admin/sources', '/v1/admin/sources', 201, { name: 'matrix' }),
     admin('get', '/v1/admin/sources', '/v1/admin/sources', 200),
     admin('get', '/v1/admin/sources/{id}', () => `/v1/admin/sources/${sourceA.id}`, 200),
