@@ -35,7 +35,7 @@ function machineLine(report: Json): string {
     `Run of ${m.timestamp.slice(0, 16).replace('T', ' ')} UTC, commit \`${String(m.gitCommit).slice(0, 7)}\`${m.gitSrcDirty ? ' (with uncommitted changes under src/)' : ''}: ` +
     `${m.cpus} × ${m.cpuModel}, ${Math.round(m.memoryBytes / 2 ** 30)} GiB, ${m.os}, Node ${m.node}, PostgreSQL ${m.postgres.split(' ')[0]} ` +
     `(fsync ${m.postgresSettings.fsync}, synchronous_commit ${m.postgresSettings.synchronous_commit}, shared_buffers ${m.postgresSettings.shared_buffers}, max_wal_size ${m.postgresSettings.max_wal_size}), ` +
-    `Redis ${m.redis} (AOF ${m.redisAof ? 'on' : 'off'}); load average ${m.loadAverageAtStart[0]} at the start. Whole run: ${Math.round(report.durationSeconds)} s.`
+    `Redis ${m.redis} (AOF ${m.redisAof ? `on, appendfsync ${m.redisAppendfsync}` : 'off'}, REDIS_DURABILITY=${m.redisDurability ?? '?'}); load average ${m.loadAverageAtStart[0]} at the start. Whole run: ${Math.round(report.durationSeconds)} s.`
   );
 }
 

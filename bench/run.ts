@@ -7,6 +7,8 @@
  *   npm run bench -- batch --profile     api and worker under node --cpu-prof; summarises the profiles
  *                                        (bench/results/profile.json; .cpuprofile files in a temp dir)
  *   options: --duration <s>  --out <file>  --set KEY=VALUE (Sluice env, repeatable)  --keep
+ *            --redis-fsync  a private Redis with appendfsync always and REDIS_DURABILITY=fsync
+ *                           (default: the shared Redis, which keeps nothing on disk, and `none`)
  *
  * See docs/performance.md for what each scenario measures and how.
  */
@@ -34,6 +36,7 @@ import {
   randomToken,
   redisInfo,
   REDIS_URL,
+  startFsyncRedis,
   ROOT,
   sleep,
   SourceCredentials,
@@ -49,19 +52,21 @@ interface Options {
   smoke: boolean;
   profile: boolean;
   keep: boolean;
+  redisFsync: boolean;
   out: string | null;
   set: Record<string, string>;
   duration: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { scenarios: [], all: false, smoke: false, profile: false, keep: false, out: null, set: {}, duration: 20 };
+  const o: Options = { scenarios: [], all: false, smoke: false, profile: false, keep: false, redisFsync: false, out: null, set: {}, duration: 20 };
   let durationGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--smoke') o.smoke = true;
     else if (a === '--profile') o.profile = true;
     else if (a === '--keep') o.keep = true;
+    else if (a === '--redis-fsync') o.redisFsync = true;
     else if (a === '--out') o.out = argv[++i];
     else if (a === '--duration') {
       o.duration = Number(argv[++i]);
@@ -73,7 +78,7 @@ function parseArgs(argv: string[]): Options {
       o.set[k] = v.join('=');
     } else if ((SCENARIOS as readonly string[]).includes(a)) o.scenarios.push(a as Scenario);
     else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run bench -- [batch|single|latency|memory|queries ...] [--smoke] [--profile] [--duration s] [--out file] [--set KEY=VALUE] [--keep]');
+      console.log('usage: npm run bench -- [batch|single|latency|memory|queries ...] [--smoke] [--profile] [--duration s] [--out file] [--set KEY=VALUE] [--keep] [--redis-fsync]');
       process.exit(0);
     } else throw new Error(`unknown argument "${a}" (try --help)`);
   }
@@ -173,6 +178,7 @@ class Harness {
   cpu!: CpuAccounting;
   sources!: (name: string) => Promise<SourceCredentials>;
   redisPid = 0;
+  privateRedis: { url: string; stop(): Promise<void> } | null = null;
 
   constructor(
     readonly opts: Options,
@@ -629,6 +635,7 @@ async function main(): Promise<number> {
       await dropDatabase(dbName).catch((err: Error) => console.error(`could not drop database ${dbName}: ${err.message}`));
       await deleteRedisPrefix(prefix).catch((err: Error) => console.error(`could not delete Redis keys ${prefix}*: ${err.message}`));
     } else console.log(`--keep: database ${dbName} and Redis keys ${prefix}* left in place`);
+    await h.privateRedis?.stop().catch(() => undefined);
   };
   const abort = (err: Error) => {
     console.error(`\nbench aborted: ${err.message}`);
@@ -643,12 +650,20 @@ async function main(): Promise<number> {
   let exitCode = 0;
   try {
     // --- the system under test -----------------------------------------------------------
+    // REDIS_DURABILITY as the run's Redis really offers it: the shared Redis keeps nothing on disk.
+    const durability = opts.redisFsync ? 'fsync' : 'none';
+    if (opts.redisFsync) {
+      const dir = join(runDir, 'redis');
+      mkdirSync(dir);
+      h.privateRedis = await startFsyncRedis(dir);
+      console.log(`  --redis-fsync: private Redis with appendonly yes, appendfsync always at ${h.privateRedis.url}`);
+    }
     await createDatabase(dbName);
     const dbUrl = databaseUrl(dbName);
     h.monitor = new Client({ connectionString: dbUrl, application_name: 'sluice-bench-monitor' });
     await h.monitor.connect();
-    machine = await machineInfo(h.monitor);
-    const env = { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', DATABASE_URL: dbUrl, REDIS_URL, QUEUE_PREFIX: prefix, ADMIN_TOKEN: adminToken, HOST: '127.0.0.1' };
+    machine = await machineInfo(h.monitor, durability);
+    const env = { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', DATABASE_URL: dbUrl, REDIS_URL, QUEUE_PREFIX: prefix, ADMIN_TOKEN: adminToken, HOST: '127.0.0.1', REDIS_DURABILITY: durability };
     console.log(`  ${await migrate(env)}`);
     const [apiPort, workerPort] = [await freePort(), await freePort()];
     const profDir = (role: string) => {

@@ -14,6 +14,8 @@ export interface Machine {
   postgresSettings: Record<string, string>;
   redis: string;
   redisAof: boolean;
+  redisAppendfsync: string;
+  redisDurability: string;
   gitCommit: string | null;
   /** files under src/ differ from the commit (the build measured is not exactly gitCommit) */
   gitSrcDirty: boolean | null;
@@ -29,7 +31,7 @@ function git(args: string[]): string | null {
   }
 }
 
-export async function machineInfo(monitor: Client): Promise<Machine> {
+export async function machineInfo(monitor: Client, durability: string): Promise<Machine> {
   const cpus = os.cpus();
   const settings: Record<string, string> = {};
   for (const name of ['fsync', 'synchronous_commit', 'wal_level', 'shared_buffers', 'max_wal_size', 'checkpoint_timeout', 'work_mem', 'full_page_writes', 'wal_compression']) {
@@ -48,6 +50,8 @@ export async function machineInfo(monitor: Client): Promise<Machine> {
     postgresSettings: settings,
     redis: redis.version,
     redisAof: redis.aof,
+    redisAppendfsync: redis.appendfsync,
+    redisDurability: durability,
     gitCommit: git(['rev-parse', 'HEAD']),
     gitSrcDirty: status === null ? null : status.length > 0,
     loadAverageAtStart: os.loadavg().map((v) => Math.round(v * 100) / 100),

@@ -10,7 +10,36 @@ import { Client } from 'pg';
 export const ROOT = resolve(__dirname, '..', '..');
 
 export const BASE_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+export let REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/**
+ * `--redis-fsync`: a private redis-server with `appendonly yes` and `appendfsync always` (what
+ * REDIS_DURABILITY=fsync needs), used by the whole run instead of REDIS_URL.
+ */
+export async function startFsyncRedis(dir: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = await freePort();
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--maxmemory-policy', 'noeviction', '--dir', dir], { stdio: 'ignore' });
+  const url = `redis://127.0.0.1:${port}`;
+  const stop = () => new Promise<void>((res) => (proc.exitCode !== null ? res() : (proc.once('exit', () => res()), proc.kill('SIGTERM'))));
+  for (const deadline = Date.now() + 10_000; ; ) {
+    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    try {
+      await probe.connect();
+      await probe.ping();
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error(`redis-server on port ${port} did not start`);
+      }
+      await sleep(50);
+    } finally {
+      probe.disconnect();
+    }
+  }
+  REDIS_URL = url;
+  return { url, stop };
+}
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -56,13 +85,15 @@ export async function deleteRedisPrefix(prefix: string): Promise<number> {
   return deleted;
 }
 
-export async function redisInfo(): Promise<{ version: string; pid: number; aof: boolean }> {
+export async function redisInfo(): Promise<{ version: string; pid: number; aof: boolean; appendfsync: string }> {
   const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await redis.connect();
   try {
     const info = await redis.info('server');
     const persistence = await redis.info('persistence');
+    const appendfsync = ((await redis.config('GET', 'appendfsync').catch(() => [])) as string[])[1] ?? '?';
     return {
+      appendfsync,
       version: /redis_version:(\S+)/.exec(info)?.[1] ?? '?',
       pid: Number(/process_id:(\d+)/.exec(info)?.[1] ?? 0),
       aof: /aof_enabled:1/.test(persistence),
