@@ -12,7 +12,7 @@ class BadEncodingError extends Error {
  * decompressed bytes (the zip-bomb cap) and checks Content-Length against
  * `receivedEncodedLength`, the compressed bytes we count here.
  */
-function decode(encoding: string, payload: NodeJS.ReadableStream): NodeJS.ReadableStream & { receivedEncodedLength?: number } {
+function decode(encoding: string, payload: NodeJS.ReadableStream, response: NodeJS.EventEmitter): NodeJS.ReadableStream & { receivedEncodedLength?: number } {
   const inflater: Gunzip | Inflate = encoding === 'gzip' || encoding === 'x-gzip' ? createGunzip() : createInflate();
   let encoded = 0;
   const counter = new Transform({
@@ -26,17 +26,30 @@ function decode(encoding: string, payload: NodeJS.ReadableStream): NodeJS.Readab
   // Corrupt data surfaces as a client error (400), never as a crash or a 500.
   inflater.on('error', (err) => out.destroy(new BadEncodingError(`The body is not valid ${encoding} data (${err.message}).`)));
   payload.on('error', (err) => out.destroy(err));
+  // Fastify may answer without ever reading the body (a Content-Type it cannot parse: 415; a
+  // route that takes none), and then no one listens on `out`: an error emitted there (the
+  // inflater meeting a truncated body) would be unhandled and take the process down. Errors go to
+  // whoever reads the body; unread, they are dropped with the body.
+  out.on('error', () => {});
   out.on('close', () => inflater.destroy());
+  // Once the response is done, an unread body is discarded (so a keep-alive connection goes on
+  // to its next request) and the inflater freed.
+  response.once('close', () => {
+    payload.unpipe(counter);
+    counter.destroy();
+    out.destroy();
+    if (!(payload as NodeJS.ReadableStream & { readableEnded?: boolean }).readableEnded) payload.resume();
+  });
   payload.pipe(counter).pipe(inflater).pipe(out);
   return out;
 }
 
 /** Any route may receive a gzip or deflate body; the size cap applies after decompression. */
 export function registerBodyDecoding(fastify: FastifyInstance): void {
-  fastify.addHook('preParsing', async (request: FastifyRequest, _reply, payload) => {
+  fastify.addHook('preParsing', async (request: FastifyRequest, reply, payload) => {
     const encoding = String(request.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
     if (encoding === 'identity' || encoding === '') return payload;
-    if (encoding === 'gzip' || encoding === 'x-gzip' || encoding === 'deflate') return decode(encoding, payload) as typeof payload;
+    if (encoding === 'gzip' || encoding === 'x-gzip' || encoding === 'deflate') return decode(encoding, payload, reply.raw) as typeof payload;
     const err = new Error(`Content-Encoding "${encoding}" is not supported; send gzip, deflate or an uncompressed body.`) as Error & { statusCode: number };
     err.statusCode = 415;
     throw err;

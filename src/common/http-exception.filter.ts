@@ -36,6 +36,12 @@ function fastifyMessage(err: { code?: string; message: string }, maxRequestBytes
       return 'Unsupported Content-Type; send application/json (or text/plain containing JSON).';
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return 'The body is empty; send a JSON object.';
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      // Fastify counts the body as UTF-8 text: bytes that are not UTF-8 change its length.
+      return 'The body does not match its Content-Length: send the exact byte length, and the body as UTF-8 text (invalid UTF-8 bytes also make it differ).';
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      // (Fastify's own message names application/json, whatever the request's Content-Type was.)
+      return 'The body is not valid JSON (a "__proto__" key, or a "constructor" key holding "prototype", is refused too); send a JSON object.';
     default:
       return err.message;
   }

@@ -267,7 +267,7 @@ describe('validateEnvironment', () => {
     const secrets = VARIABLES.filter((v) => v.secret)
       .map((v) => v.name)
       .sort();
-    expect(secrets).toEqual(['ADMIN_TOKEN', 'DATABASE_URL', 'REDIS_URL']);
+    expect(secrets).toEqual(['ADMIN_TOKEN', 'DATABASE_READ_URL', 'DATABASE_URL', 'REDIS_URL']);
   });
 
   it('reads only the raw values it is given (not process.env)', () => {

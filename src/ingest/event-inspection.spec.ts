@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { inspectValue, locateProblem } from './event-inspection';
+import { inspectValue, locateProblem, MAX_NUMBER_BYTES } from './event-inspection';
 
 const unlimited = { maxDepth: 1000, stopAbove: Number.MAX_SAFE_INTEGER };
 const deep = (levels: number) => JSON.parse('{"a":'.repeat(levels) + '1' + '}'.repeat(levels));
@@ -15,7 +15,7 @@ describe('inspectValue', () => {
   ];
 
   it.each(samples.map((s, i) => [i, s] as const))('never under-estimates the serialized size (sample %i)', (_i, s) => {
-    expect(inspectValue(s, unlimited)).toEqual({ upperBound: expect.any(Number), problem: null });
+    expect(inspectValue(s, unlimited)).toMatchObject({ upperBound: expect.any(Number), problem: null, exceeded: false });
     expect(inspectValue(s, unlimited).upperBound).toBeGreaterThanOrEqual(Buffer.byteLength(JSON.stringify(s)));
   });
 
@@ -33,6 +33,38 @@ describe('inspectValue', () => {
 
   it('stops early once past the limit', () => {
     expect(inspectValue({ a: 'x'.repeat(100), b: 'y'.repeat(100) }, { maxDepth: 10, stopAbove: 10 }).upperBound).toBeGreaterThan(10);
+    expect(inspectValue({ a: 'x'.repeat(100), b: 'y'.repeat(100) }, { maxDepth: 10, stopAbove: 10 }).exceeded).toBe(true);
+  });
+
+  // The size bound may pass the limit long before the value does (6 bytes a character): what
+  // comes after the point where the bound passed it must still be checked, since the value may
+  // still be accepted.
+  it.each([
+    ['NUL', { bad: 'a\u0000b', big: 'x'.repeat(6000) }, 'invalid_text'],
+    ['a lone surrogate in a key', { ['k\ud800']: 1, big: 'x'.repeat(6000) }, 'invalid_text'],
+    ['too deep', { deep: deep(20_000), big: 'x'.repeat(6000) }, 'too_deep'],
+    ['Infinity', { n: JSON.parse('1e400'), big: 'x'.repeat(6000) }, 'invalid_number'],
+  ])('checks everything after the size bound passed the limit (%s)', (_name, value, problem) => {
+    const r = inspectValue(value, { maxDepth: 64, stopAbove: 32_768 });
+    expect(r).toMatchObject({ problem, exceeded: false });
+  });
+
+  it('stops only once the value is certainly larger than the limit', () => {
+    // 40,000 characters: more than 32,768 bytes however they are written
+    expect(inspectValue({ deep: deep(20_000), big: 'x'.repeat(40_000) }, { maxDepth: 64, stopAbove: 32_768 })).toMatchObject({ problem: null, exceeded: true });
+    expect(inspectValue({ big: 'x'.repeat(30_000) }, { maxDepth: 64, stopAbove: 32_768 })).toMatchObject({ problem: null, exceeded: false });
+  });
+
+  it('never under-estimates numbers, the longest included, and counts them', () => {
+    const v = [-0.0000012345678901234567, -1.7976931348623157e308, 1e20, -0.000001234567890123456, 5e-324];
+    const r = inspectValue(v, unlimited);
+    expect(r.upperBound).toBeGreaterThanOrEqual(Buffer.byteLength(JSON.stringify(v)));
+    expect(r.numbers).toBe(5);
+    fc.assert(
+      fc.property(fc.array(fc.double({ noNaN: true, noDefaultInfinity: true })), (xs) => inspectValue(xs, unlimited).upperBound >= Buffer.byteLength(JSON.stringify(xs))),
+      { seed: 7, numRuns: 300 },
+    );
+    expect(MAX_NUMBER_BYTES).toBe(Math.max(...v.map((x) => String(x).length)));
   });
 
   it('refuses nesting deeper than maxDepth, without recursion, at any depth', () => {

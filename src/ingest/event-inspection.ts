@@ -6,7 +6,9 @@
  *   surrogate such as "\ud800") and no NUL ("\u0000");
  * - every number finite (JSON.parse turns 1e400 into Infinity, which would be stored as null);
  * and returns an upper bound of its UTF-8 JSON size, without building the string (see
- * jsonBytesUpperBound), stopping early once past `stopAbove`.
+ * jsonBytesUpperBound). The pass only ends early once the value is certainly larger than
+ * `stopAbove` (a lower bound of its size passed it), as the caller then refuses it whole: a
+ * value that may still be accepted is always checked to its end.
  */
 export interface InspectionLimits {
   maxDepth: number;
@@ -18,45 +20,69 @@ export type InspectionProblem = 'too_deep' | 'invalid_text' | 'invalid_number';
 export interface Inspection {
   upperBound: number;
   problem: InspectionProblem | null;
+  /** The pass stopped because the serialized value is certainly over `stopAbove` bytes. */
+  exceeded: boolean;
+  /** How many numbers it holds (the only JSON tokens JSON.stringify may write longer than their source). */
+  numbers: number;
 }
+
+/**
+ * The most bytes JSON.stringify writes for a number (`-0.0000012345678901234567`), and the most
+ * a number can grow from its JSON source (`1e20` is written as 21 digits).
+ */
+export const MAX_NUMBER_BYTES = 25;
+export const MAX_NUMBER_GROWTH = MAX_NUMBER_BYTES - 1;
 
 const badText = (s: string) => !s.isWellFormed() || s.includes('\u0000');
 
 export function inspectValue(value: unknown, limits: InspectionLimits): Inspection {
-  let total = 0;
+  // upper: every string character at its worst case (6 bytes, a \uXXXX escape), numbers at
+  // MAX_NUMBER_BYTES; lower: every character at least one byte, every number one digit.
+  let upper = 0;
+  let lower = 0;
+  let numbers = 0;
   const values: unknown[] = [value];
   const depths: number[] = [1];
+  const found = (problem: InspectionProblem | null, exceeded = false): Inspection => ({ upperBound: upper, problem, exceeded, numbers });
   while (values.length > 0) {
     const v = values.pop();
     const depth = depths.pop()!;
     if (typeof v === 'string') {
-      if (badText(v)) return { upperBound: total, problem: 'invalid_text' };
-      total += 2 + v.length * 6;
+      if (badText(v)) return found('invalid_text');
+      upper += 2 + v.length * 6;
+      lower += 2 + v.length;
     } else if (typeof v === 'number') {
-      if (!Number.isFinite(v)) return { upperBound: total, problem: 'invalid_number' };
-      total += 24;
-    } else if (typeof v === 'boolean' || v === null) total += 24;
-    else if (typeof v === 'object') {
-      if (depth > limits.maxDepth) return { upperBound: total, problem: 'too_deep' };
+      if (!Number.isFinite(v)) return found('invalid_number');
+      upper += MAX_NUMBER_BYTES;
+      lower += 1;
+      numbers++;
+    } else if (typeof v === 'boolean' || v === null) {
+      upper += 5;
+      lower += 4;
+    } else if (typeof v === 'object') {
+      if (depth > limits.maxDepth) return found('too_deep');
       if (Array.isArray(v)) {
-        total += 2 + v.length;
+        upper += 2 + v.length;
+        lower += 2;
         for (const item of v) {
           values.push(item);
           depths.push(depth + 1);
         }
       } else {
-        total += 2;
+        upper += 2;
+        lower += 2;
         for (const key in v as Record<string, unknown>) {
-          if (badText(key)) return { upperBound: total, problem: 'invalid_text' };
-          total += 4 + key.length * 6;
+          if (badText(key)) return found('invalid_text');
+          upper += 4 + key.length * 6;
+          lower += 3 + key.length;
           values.push((v as Record<string, unknown>)[key]);
           depths.push(depth + 1);
         }
       }
     }
-    if (total > limits.stopAbove) return { upperBound: total, problem: null };
+    if (lower > limits.stopAbove) return found(null, true);
   }
-  return { upperBound: total, problem: null };
+  return found(null);
 }
 
 /**
@@ -85,8 +111,8 @@ export function locateProblem(value: unknown, problem: InspectionProblem, maxDep
 
 /**
  * An upper bound on the UTF-8 size of JSON.stringify(value), without building the string: every
- * string character counted at its worst case (6 bytes, a \uXXXX escape), numbers at 24. Stops
- * as soon as the bound passes `stopAbove`.
+ * string character counted at its worst case (6 bytes, a \uXXXX escape), numbers at 25. Stops
+ * once the value is certainly larger than `stopAbove` (the bound returned is then above it too).
  */
 export function jsonBytesUpperBound(value: unknown, stopAbove: number): number {
   return inspectValue(value, { maxDepth: Number.MAX_SAFE_INTEGER, stopAbove }).upperBound;

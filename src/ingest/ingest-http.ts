@@ -6,6 +6,9 @@ import { MetricsService } from '../metrics/metrics.service';
 /** The ingestion routes (IngestController's paths), and nothing else: CORS is open on these only. */
 export const INGEST_ROUTE = /^\/v1\/(?:track|identify|page|screen|group|alias|batch|import|[tipsgab])(?:\?|$)/;
 
+/** `type/subtype`, optionally followed by parameters: what Fastify accepts as a Content-Type. */
+const MEDIA_TYPE = /^\s*[\w!#$%&'*+.^`|~-]+\/[\w!#$%&'*+.^`|~-]+\s*(?:;|$)/;
+
 class UnsupportedMediaType extends Error {
   readonly statusCode = 415;
   readonly code = 'FST_ERR_CTP_INVALID_MEDIA_TYPE';
@@ -29,6 +32,14 @@ export function registerIngestHttp(fastify: FastifyInstance, metrics: MetricsSer
   };
   fastify.addContentTypeParser('text/plain', { parseAs: 'string' }, anyAsJson);
   fastify.addContentTypeParser('*', { parseAs: 'string' }, anyAsJson);
+  // Fastify answers 415 to a Content-Type that is not a media type at all ("", "json", "foo")
+  // before any parser runs; on ingestion routes it says nothing about the body, so it counts
+  // as absent and the body is read as JSON like any other.
+  fastify.addHook('onRequest', (req, _reply, done) => {
+    const type = req.headers['content-type'];
+    if (type !== undefined && !MEDIA_TYPE.test(type) && INGEST_ROUTE.test(req.url)) delete req.headers['content-type'];
+    done();
+  });
 
   // The two option objects are built once: this runs on every request.
   const openCors = {

@@ -8,7 +8,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { EventsQueueProducer, QueueUnavailableError } from '../queue/events-queue.producer';
 import { AcceptedEvent, IncomingEvent, JobRequest } from '../queue/queue.constants';
 import { BackpressureService } from '../ratelimit/backpressure.service';
-import { inspectValue, InspectionProblem, locateProblem } from './event-inspection';
+import { inspectValue, InspectionProblem, locateProblem, MAX_NUMBER_GROWTH } from './event-inspection';
 import { Rejection, validateEvent } from './event-validator';
 import { MicroBatcher } from './micro-batcher';
 
@@ -34,7 +34,7 @@ export interface BatchEnvelope {
   context?: Record<string, unknown>;
   integrations?: Record<string, unknown>;
   sentAt?: string;
-  /** the bytes context + integrations add to each event as stored (set by inspectEnvelope) */
+  /** at most the bytes context + integrations add to each event as stored, keys included (set by inspectEnvelope) */
   bytes?: number;
 }
 
@@ -81,7 +81,8 @@ export class IngestService {
         const at = locateProblem(value, found.problem, depth);
         return PROBLEM[found.problem](`the batch ${field}${at === 'the event' ? '' : ` (${at})`}`, this.config.limits.maxEventDepth);
       }
-      bytes += Buffer.byteLength(JSON.stringify(value));
+      // `,"context":{…}` when merged into an event that has none of its own
+      bytes += Buffer.byteLength(JSON.stringify(value)) + field.length + 4;
     }
     envelope.bytes = bytes;
     return null;
@@ -148,15 +149,10 @@ export class IngestService {
     const req: JobRequest = { s: ctx.sourceId, t: receivedAt, ip: ctx.ip, r: ctx.requestId };
     if (envelope.context) req.context = envelope.context;
     if (envelope.integrations) req.integrations = envelope.integrations;
-    const { maxEventBytes } = this.config.limits;
-    const envelopeBytes = envelope.bytes ?? 0;
-    // A small body bounds every event in it (plus the envelope each event gets merged in), so
-    // its events need no size measurement; they are still checked for depth and text.
-    const sizeCertain = ctx.bodyBytes !== undefined && ctx.bodyBytes + envelopeBytes + 128 <= maxEventBytes;
     for (let i = 0; i < raw.length; i++) {
       const event = raw[i] as Record<string, any>;
       const eventType = type ?? (isPlainObject(event) ? (event.type as string) : undefined);
-      const rejection = validateEvent(event, eventType) ?? this.contentRejection(event, envelope, sizeCertain, now);
+      const rejection = validateEvent(event, eventType) ?? this.contentRejection(event, envelope, ctx.bodyBytes, now);
       if (rejection) {
         rejected.push({ index: i, ...rejection });
         continue;
@@ -192,12 +188,22 @@ export class IngestService {
     return this.batcher.drain();
   }
 
-  /** Depth, storable text and numbers, size as stored, and age: what the schema cannot say. */
-  private contentRejection(event: Record<string, unknown>, envelope: BatchEnvelope, sizeCertain: boolean, now: number): Rejection | null {
+  /**
+   * Depth, storable text and numbers, size as stored, and age: what the schema cannot say.
+   * `bodyBytes`, the size of an uncompressed body, bounds each event in it.
+   */
+  private contentRejection(event: Record<string, unknown>, envelope: BatchEnvelope, bodyBytes: number | undefined, now: number): Rejection | null {
     const { maxEventBytes, maxEventDepth } = this.config.limits;
-    const budget = maxEventBytes - (envelope.bytes ?? 0);
-    const found = inspectValue(event, { maxDepth: maxEventDepth, stopAbove: sizeCertain ? Number.MAX_SAFE_INTEGER : Math.max(0, budget) });
+    const envelopeBytes = envelope.bytes ?? 0;
+    const budget = maxEventBytes - envelopeBytes;
+    // Every part of the event is checked, unless it is certainly too large (then refused whole).
+    const found = inspectValue(event, { maxDepth: maxEventDepth, stopAbove: maxEventBytes });
     if (found.problem) return PROBLEM[found.problem](locateProblem(event, found.problem, maxEventDepth), maxEventDepth);
+    if (found.exceeded) return { reason: 'event_too_large', message: `event is more than ${maxEventBytes} bytes as stored; the limit is ${maxEventBytes}` };
+    // A small body bounds the event as stored, with the envelope merged in, and then it needs no
+    // measuring: JSON.stringify writes no string or key longer than its JSON source, only
+    // numbers can grow (`1e20` is stored as 21 digits).
+    const sizeCertain = bodyBytes !== undefined && bodyBytes + found.numbers * MAX_NUMBER_GROWTH + envelopeBytes + 128 <= maxEventBytes;
     if (!sizeCertain && found.upperBound > budget) {
       // The bound says it might be too large: measure it exactly, as stored (envelope merged in).
       // Depth is bounded by now, so JSON.stringify cannot overflow the stack.

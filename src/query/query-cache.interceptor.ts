@@ -2,6 +2,7 @@ import { CallHandler, ExecutionContext, Injectable, NestInterceptor, SetMetadata
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { from, Observable, of, switchMap, tap } from 'rxjs';
+import { assertSafeInput } from '../common/safe-input';
 import { MetricsService } from '../metrics/metrics.service';
 import { QueryCacheRepository } from './query-cache.repository';
 
@@ -38,6 +39,11 @@ export class QueryCacheInterceptor implements NestInterceptor {
     }
     // The field filters were taken out of the query string already (FieldFiltersInterceptor).
     const filters = (req as { fieldFilters?: unknown }).fieldFilters ?? [];
+    // Interceptors run before the pipes: the body is still raw here, and may nest deeper than
+    // JSON.stringify (the key) can recurse. The pipes' own rule first, with the 400 they would
+    // give (SafeValidationPipe), rather than a stack overflow's 500.
+    assertSafeInput(req.body ?? null, 'body');
+    assertSafeInput(req.query ?? null, 'query');
     const key = this.cache.keyOf([endpoint, req.params, req.query, filters, req.body ?? null]);
     return from(this.cache.get(key)).pipe(
       switchMap((hit) => {

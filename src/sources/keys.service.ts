@@ -46,8 +46,8 @@ export class KeysService {
   /** Inserts a key (inside the caller's transaction) after checking its scope. */
   async insertKey(spec: NewKeySpec, rotatedFrom: string | null, m: EntityManager): Promise<CreatedKeyDto> {
     if (spec.kind === 'write' && !spec.sourceId) throw new BadRequestException('A write key needs a sourceId.');
-    if (spec.kind !== 'write' && spec.sourceId) throw new BadRequestException('Only write keys are bound to one source (use sourceIds for read keys).');
-    if (spec.kind !== 'read' && spec.sourceIds) throw new BadRequestException('Only read keys take sourceIds.');
+    if (spec.kind !== 'write' && spec.sourceId != null) throw new BadRequestException('Only write keys are bound to one source (use sourceIds for read keys).');
+    if (spec.kind !== 'read' && spec.sourceIds != null) throw new BadRequestException('Only read keys take sourceIds.');
     const referenced = spec.sourceId ? [spec.sourceId] : (spec.sourceIds ?? []);
     const missing = await this.sources.missingIds(referenced, m);
     if (missing.length) throw new BadRequestException(`Unknown source id(s): ${missing.join(', ')}`);

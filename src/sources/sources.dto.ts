@@ -15,13 +15,14 @@ export class UpdateSourceDto {
   @ApiPropertyOptional({ example: 'web-app' })
   @IsOptional() @IsString() @Length(1, 200) @Matches(/\S/, { message: 'name must not be blank' })
   name?: string;
-  @ApiPropertyOptional({ nullable: true, example: 100, description: 'Requests per second; null: global default; 0: unlimited' })
+  // `number | null` reflects as Object: without an explicit type the document says "object".
+  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 0, maximum: 1_000_000, example: 100, description: 'Requests per second; null: global default; 0: unlimited' })
   @ValidateIf((_, v) => v !== null) @IsOptional() @IsInt() @Min(0) @Max(1_000_000)
   rateLimitRps?: number | null;
-  @ApiPropertyOptional({ nullable: true, example: 5000, description: 'Events per second; null: global default; 0: unlimited' })
+  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 0, maximum: 10_000_000, example: 5000, description: 'Events per second; null: global default; 0: unlimited' })
   @ValidateIf((_, v) => v !== null) @IsOptional() @IsInt() @Min(0) @Max(10_000_000)
   rateLimitEps?: number | null;
-  @ApiPropertyOptional({ nullable: true, example: 10_000_000, description: 'Events per UTC day; null: global default; 0: unlimited' })
+  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 0, maximum: PG_BIGINT_SAFE_MAX, example: 10_000_000, description: 'Events per UTC day; null: global default; 0: unlimited' })
   @ValidateIf((_, v) => v !== null) @IsOptional() @IsInt() @Min(0) @Max(PG_BIGINT_SAFE_MAX)
   dailyEventQuota?: number | null;
 }
@@ -71,7 +72,9 @@ export class CreatedSourceDto {
 export class CreateKeyDto {
   @ApiProperty({ enum: ['write', 'read', 'admin'], example: 'read' }) @IsIn(['write', 'read', 'admin']) kind: KeyKind;
   @ApiPropertyOptional({ description: 'Write keys: the source they send to (required)' })
-  @ValidateIf((o: CreateKeyDto) => o.kind === 'write') @IsUUID('all', { message: 'sourceId must be the UUID of a source (required for write keys)' })
+  // Checked whenever given, not only for write keys: a falsy sourceId (0, "", false) on another
+  // kind used to pass the service's "only write keys" check and reach the uuid column.
+  @ValidateIf((o: CreateKeyDto) => o.kind === 'write' || (o.sourceId !== undefined && o.sourceId !== null)) @IsUUID('all', { message: 'sourceId must be the UUID of a source (required for write keys)' })
   sourceId?: string;
   @ApiPropertyOptional({ type: [String], description: 'Read keys: the sources they may read; omit for all' })
   @IsOptional() @IsArray() @IsUUID('all', { each: true }) sourceIds?: string[];
@@ -79,7 +82,7 @@ export class CreateKeyDto {
 }
 
 export class RotateKeyDto {
-  @ApiPropertyOptional({ default: 3600, description: 'How long the old key keeps working, in seconds (0-2592000)' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: 30 * 24 * 3600, default: 3600, description: 'How long the old key keeps working, in seconds (0-2592000)' })
   @IsOptional() @IsInt() @Min(0) @Max(30 * 24 * 3600) overlapSeconds?: number;
 }
 

@@ -2,6 +2,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../../config';
 import { acceptRequestId } from '../../logging/request-context';
+import { answerClientError, answerFrameworkError } from './request-hooks';
 
 /** The Fastify instance under Nest: body limit, request ids, trusted proxies, closing behaviour. */
 export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
@@ -16,5 +17,9 @@ export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
     // on it could hold the server open forever; the onRequest hook answers instead.
     return503OnClosing: false,
     forceCloseConnections: 'idle',
+    // Requests refused before any hook (by the router, by Node's HTTP parser): the one error
+    // shape all the same.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   });
 }
