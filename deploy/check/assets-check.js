@@ -50,6 +50,10 @@ function compose() {
       if (!targets.includes(`${name}:${metricsPort}`)) errors.push(`${promFile} does not scrape ${name}:${metricsPort}, where ${name} serves /metrics`);
     }
   }
+  // The worker keeps the rollups and the api's stats routes read them: one value for both.
+  const rollups = (name) => defaultOf((s[name].environment || {}).ROLLUPS) || (app && app.variables.ROLLUPS && app.variables.ROLLUPS.default) || 'on';
+  if (rollups('api') !== rollups('worker')) errors.push(`ROLLUPS differs between api (${rollups('api')}) and worker (${rollups('worker')}): the stats routes would read rollups nobody keeps, or miss those kept`);
+  for (const n of contract.apiOnlySecretEnv) if ((s.migrate.environment || {})[n]) errors.push(`migrate does not need ${n}`);
   if (JSON.stringify(s.migrate.command) !== JSON.stringify(contract.migrateCommand)) errors.push(`migrate must run ${contract.migrateCommand.join(' ')}`);
   if (s.migrate.restart !== 'no') errors.push('migrate is a one-shot service: restart "no"');
   for (const [name, role, port] of [['api', 'api', 3000], ['worker', 'worker', 3001]]) {
@@ -61,7 +65,7 @@ function compose() {
     if (!(svc.ports || []).some((p) => String(p).endsWith(`:${port}`))) errors.push(`${name}: port ${port} not published`);
     if (svc.read_only !== true || !(svc.cap_drop || []).includes('ALL')) errors.push(`${name}: read_only and cap_drop ALL, as in Kubernetes`);
     for (const n of envNames(env)) if (!contract.configEnv.includes(n) && !contract.secretEnv.includes(n)) errors.push(`${name}: ${n} is not an env variable of the app`);
-    if (name === 'worker' && env.ADMIN_TOKEN) errors.push('worker does not need ADMIN_TOKEN');
+    if (name === 'worker') for (const n of contract.apiOnlySecretEnv) if (env[n]) errors.push(`worker does not need ${n} (only the api reads it)`);
     // Values (with ${VAR:-default} taken at its default) must be ones the app accepts.
     if (app) {
       for (const [n, raw] of Object.entries(env)) {

@@ -122,6 +122,10 @@ function policy(objects, setName) {
         }
         if (e.value !== undefined && /^-?\d+(\.\d+)?e[+-]?\d+$/i.test(String(e.value))) err(`${where}: env ${e.name}=${e.value} is in exponent notation`);
       }
+      // Every secret of the app from one Secret (the one DATABASE_URL reads: what the
+      // ExternalSecret fills), so an optional key cannot point at a Secret nobody maintains.
+      const secretNames = new Set(env.filter((e) => contract.secretEnv.includes(e.name) && e.valueFrom && e.valueFrom.secretKeyRef).map((e) => e.valueFrom.secretKeyRef.name));
+      if (secretNames.size > 1) err(`${where}: the app's secrets come from several Secrets (${[...secretNames].join(', ')})`);
       for (const ef of c.envFrom || []) {
         if (ef.configMapRef && !configMaps.some((cm) => cm.metadata.name === ef.configMapRef.name)) err(`${where}: envFrom ConfigMap ${ef.configMapRef.name} is not rendered`);
       }
@@ -304,6 +308,61 @@ function policy(objects, setName) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Secrets the api gets only while a value turns them on (contract.optionalSecretEnv: ADMIN_TOKEN
+// with secrets.adminToken, DATABASE_READ_URL with readReplica.enabled): for every value set the
+// api container has the variable exactly when the merged values say so, from the Secret of
+// DATABASE_URL under a key of the same name; never the worker or the migration Job (policy).
+// Each one is also rendered on and off from the defaults, and the value sets must cover both.
+function getPath(obj, p) {
+  return p.split('.').reduce((o, k) => (o && typeof o === 'object' ? o[k] : undefined), obj);
+}
+
+function optionalSecrets(sets, rendered) {
+  const name = 'optional secrets (ADMIN_TOKEN, DATABASE_READ_URL): on the api exactly when enabled, from the Secret of DATABASE_URL';
+  const errors = [];
+  const defaults = yaml.load(fs.readFileSync(path.join(CHART, 'values.yaml'), 'utf8'));
+  const cases = rendered.map(({ set, docs }) => {
+    const files = (sets.find((s) => s.name === set) || { files: [] }).files.map((f) => yaml.load(fs.readFileSync(f, 'utf8')) || {});
+    return { set, docs, values: [defaults, ...files] };
+  });
+  // The defaults with each optional secret turned on and off explicitly.
+  for (const valuePath of Object.values(contract.optionalSecretEnv)) {
+    for (const on of [true, false]) {
+      const set = `defaults --set ${valuePath}=${on}`;
+      const tpl = run(['template', 'sluice', CHART, '--namespace', 'sluice', '--set', `${valuePath}=${on}`]);
+      if (tpl.status !== 0) { errors.push(`helm template ${set}:\n${tpl.stderr}`); continue; }
+      const override = valuePath.split('.').reduceRight((acc, k) => ({ [k]: acc }), on);
+      cases.push({ set, docs: yaml.loadAll(tpl.stdout).filter(Boolean), values: [defaults, override] });
+    }
+  }
+  const seen = {};
+  for (const { set, docs, values } of cases) {
+    for (const d of docs.filter((o) => o.kind === 'Deployment')) {
+      for (const c of d.spec.template.spec.containers) {
+        const where = `${set} Deployment/${d.metadata.name} container ${c.name}`;
+        const env = Object.fromEntries((c.env || []).map((e) => [e.name, e]));
+        const role = env.ROLE && env.ROLE.value;
+        const dbSecret = env.DATABASE_URL && env.DATABASE_URL.valueFrom && env.DATABASE_URL.valueFrom.secretKeyRef && env.DATABASE_URL.valueFrom.secretKeyRef.name;
+        for (const [n, valuePath] of Object.entries(contract.optionalSecretEnv)) {
+          const enabled = values.reduce((v, layer) => (getPath(layer, valuePath) !== undefined ? getPath(layer, valuePath) : v), undefined) === true;
+          const want = enabled && role !== 'worker';
+          if (role !== 'worker') (seen[n] = seen[n] || new Set()).add(enabled);
+          if (want && !env[n]) errors.push(`${where}: ${valuePath} is true but ${n} is not set`);
+          if (!want && env[n]) errors.push(`${where}: ${n} is set although ${role === 'worker' ? 'this is a worker' : `${valuePath} is false`}`);
+          const ref = env[n] && env[n].valueFrom && env[n].valueFrom.secretKeyRef;
+          if (env[n] && (!ref || ref.key !== n || ref.name !== dbSecret)) errors.push(`${where}: ${n} must come from Secret ${dbSecret} (the one DATABASE_URL reads), key ${n}`);
+        }
+      }
+    }
+  }
+  for (const [n, valuePath] of Object.entries(contract.optionalSecretEnv)) {
+    const s = seen[n] || new Set();
+    if (!s.has(true) || !s.has(false)) errors.push(`the value sets never render the api with ${valuePath}=${!s.has(true)} (${n}): add a ci/ values file`);
+  }
+  report(name, `${cases.length} renderings`, errors);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Every value in values.yaml documented in the chart README.
 const PASS_THROUGH = ['podSecurityContext', 'containerSecurityContext', 'resources', 'namespaceSelector', 'podSelector', 'hosts', 'tls'];
 function valuePaths(obj, prefix = '') {
@@ -460,6 +519,7 @@ function main() {
 
   const values = yaml.load(fs.readFileSync(path.join(CHART, 'values.yaml'), 'utf8'));
   appContract(values, rendered);
+  optionalSecrets(sets, rendered);
   cliPods(rendered);
   const readme = fs.readFileSync(path.join(CHART, 'README.md'), 'utf8');
   const paths = valuePaths(values);

@@ -35,6 +35,8 @@ const APP_METRICS = new Set([
   'sluice_redis_durability', 'sluice_consumer_up', 'sluice_jobs_stalled_total', 'sluice_jobs_orphaned_total', 'sluice_jobs_split_total',
   'sluice_failed_jobs_swept_total', 'sluice_events_default_partition_rows', 'sluice_key_lookups_refused_total',
   'sluice_unhandled_data_errors_total',
+  // Query API: answer latency per endpoint (cache hit, miss or off) and the aggregate cache.
+  'sluice_query_duration_seconds', 'sluice_query_cache_total',
 ]);
 // prom-client default metrics.
 const DEFAULT_METRIC = /^(process_|nodejs_)/;

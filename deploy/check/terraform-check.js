@@ -13,7 +13,9 @@
 //    the committed deploy/argocd/<env>/values-infra.yaml;
 //  - the app settings that follow from the infrastructure: ElastiCache has no AOF, so
 //    REDIS_DURABILITY=replicas with REDIS_WAIT_REPLICAS derived from the replication group and
-//    at most its replicas; RDS TLS verified (verify-full) against a CA bundle in databaseCa.pem.
+//    at most its replicas; RDS TLS verified (verify-full) against a CA bundle in databaseCa.pem;
+//    the RDS read replica: readReplica.enabled derived from the rds module and in the committed
+//    values exactly when the environment creates one, DATABASE_READ_URL passed to the secret.
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
@@ -26,7 +28,7 @@ const { report, skip } = require('./lib/report');
 const TF = path.join(REPO_ROOT, 'deploy/terraform');
 const CHART_VALUES = path.join(REPO_ROOT, 'deploy/helm/sluice/values.yaml');
 const META_ARGS = new Set(['source', 'version', 'providers', 'depends_on', 'count', 'for_each']);
-const SENSITIVE_NAME = /(password|token|routing_key|webhook|database_url|redis_url)/;
+const SENSITIVE_NAME = /(password|token|routing_key|webhook|database_url|database_read_url|redis_url)/;
 const PROVIDER_PREFIX = { aws: 'aws', random: 'random', tls: 'tls', helm: 'helm', kubernetes: 'kubernetes', http: 'http' };
 
 const rel = (p) => path.relative(REPO_ROOT, p);
@@ -196,7 +198,28 @@ function checkInfraSettings(unit, hv, committed, infraRel, errors) {
     if (cfg.DATABASE_SSL !== 'verify-full' || committedCfg.DATABASE_SSL !== 'verify-full') errors.push(`${where}: RDS enforces TLS; config.DATABASE_SSL must be "verify-full" in helm_values and ${infraRel}`);
     if (!(hv.databaseCa && hv.databaseCa.pem)) errors.push(`${where}: helm_values must carry the RDS CA bundle (databaseCa.pem): the RDS CAs are not in Node's trust store`);
     if (!/-----BEGIN CERTIFICATE-----/.test(String((committed.databaseCa || {}).pem || ''))) errors.push(`${infraRel}: databaseCa.pem is not a PEM bundle`);
+    // The read replica of the query API: the api gets DATABASE_READ_URL (readReplica.enabled)
+    // exactly when the replica exists, and the secret holds it then (the chart's key is required).
+    const rds = first(unit.blocks.module.rds);
+    const count = resolveNumber(unit, rds.read_replica_count, 0);
+    const enabled = (hv.readReplica || {}).enabled;
+    if (!/module\.rds\./.test(String(enabled || ''))) errors.push(`${where}: helm_values readReplica.enabled must be derived from module.rds (read_replica_count), not typed by hand`);
+    if (count === null) errors.push(`${where}: module "rds" read_replica_count should be a literal or a variable with a default, so the checks can compare it with readReplica.enabled`);
+    else if ((committed.readReplica || {}).enabled !== count > 0) errors.push(`${infraRel}: readReplica.enabled = ${(committed.readReplica || {}).enabled}, but the environment creates ${count} read replica(s)`);
+    const secrets = first(unit.blocks.module.secrets || {});
+    if (unit.blocks.module.secrets && !/module\.rds\.database_read_url/.test(String(secrets.database_read_url || ''))) errors.push(`${where}: module "secrets" must get database_read_url = module.rds.database_read_url (the api reads DATABASE_READ_URL from the secret while readReplica.enabled)`);
   }
+}
+
+/** A module argument as a number: a literal, or var.x at its terraform.tfvars.example value or default; null otherwise. */
+function resolveNumber(unit, value, fallback) {
+  if (value === undefined) return fallback;
+  if (typeof value === 'number') return value;
+  const m = /^\$\{var\.([A-Za-z_]\w*)\}$/.exec(String(value));
+  if (!m) return null;
+  if (unit.tfvars && typeof unit.tfvars[m[1]] === 'number') return unit.tfvars[m[1]];
+  const v = unit.blocks.variable[m[1]] && first(unit.blocks.variable[m[1]]);
+  return v && typeof v.default === 'number' ? v.default : null;
 }
 
 async function checkFormat(allFiles) {
@@ -256,7 +279,11 @@ async function main() {
   report('terraform module inputs/outputs wired; tfvars.example complete', `${calls} module calls in ${envs.map((e) => path.basename(e.dir)).join(', ')}`, callErrors);
 
   const helmErrors = [];
-  for (const env of envs) checkHelmValues(env, helmErrors);
+  for (const env of envs) {
+    const tfvars = path.join(env.dir, 'terraform.tfvars.example');
+    if (fs.existsSync(tfvars)) env.tfvars = await parse('terraform.tfvars', fs.readFileSync(tfvars, 'utf8'));
+    checkHelmValues(env, helmErrors);
+  }
   report('terraform helm_values match the chart and deploy/argocd/<env>/values-infra.yaml', `${envs.length} environments`, helmErrors);
 }
 

@@ -11,10 +11,10 @@
 #
 # The pod is built from the api Deployment: same image, ConfigMap, Secret, ServiceAccount,
 # security context and release labels (so the chart's NetworkPolicies let it reach PostgreSQL
-# and Redis), without ADMIN_TOKEN, ports or probes. It only runs `sleep`; the CLI runs through
-# `kubectl exec`, so what it prints (a new key is shown once) reaches this terminal only, never
-# the container log that Fluent Bit ships to OpenSearch. Not the api pods themselves: the CLI
-# would share their memory limit. The pod is deleted on exit, and ends by itself after
+# and Redis), without ADMIN_TOKEN, DATABASE_READ_URL, ports or probes. It only runs `sleep`;
+# the CLI runs through `kubectl exec`, so what it prints (a new key is shown once) reaches this
+# terminal only, never the container log that Fluent Bit ships to OpenSearch. Not the api pods
+# themselves: the CLI would share their memory limit. The pod is deleted on exit, and ends by itself after
 # -t seconds (default 900) if this script is killed.
 #
 # Needs kubectl (pods: create, get, delete; pods/exec; deployments: get) and jq.
@@ -61,7 +61,9 @@ POD="${DEPLOY%-api}-cli-$(date -u +%Y%m%d-%H%M%S)-$$"
 DEPLOYMENT_JSON=$(kubectl -n "$NS" get deployment "$DEPLOY" -o json)
 
 # The api pod template, reduced to what a CLI run needs. ROLE and PORT are dropped (the CLI
-# sets its own role), ADMIN_TOKEN too (the CLI works on the database directly).
+# sets its own role), ADMIN_TOKEN too (the CLI works on the database directly), and
+# DATABASE_READ_URL (the query API's replica: the CLI reads and writes the primary, and
+# rollups:rebuild must count what the primary holds).
 MANIFEST=$(jq --arg name "$POD" --argjson ttl "$TTL" --arg by "${USER:-unknown}" '
   .spec.template as $t
   | $t.spec.containers[0] as $c
@@ -87,7 +89,7 @@ MANIFEST=$(jq --arg name "$POD" --argjson ttl "$TTL" --arg by "${USER:-unknown}"
               image: $c.image,
               imagePullPolicy: $c.imagePullPolicy,
               args: ["sleep", ($ttl | tostring)],
-              env: [($c.env // [])[] | select(.name | IN("ADMIN_TOKEN", "ROLE", "PORT") | not)],
+              env: [($c.env // [])[] | select(.name | IN("ADMIN_TOKEN", "DATABASE_READ_URL", "ROLE", "PORT") | not)],
               envFrom: ($c.envFrom // []),
               resources: $c.resources,
               securityContext: $c.securityContext,

@@ -4,7 +4,7 @@
 module.exports = {
   roles: ['api', 'worker', 'all'],
   defaultPorts: { api: 3000, all: 3000, worker: 3001 },
-  secretEnv: ['DATABASE_URL', 'REDIS_URL', 'ADMIN_TOKEN'],
+  secretEnv: ['DATABASE_URL', 'REDIS_URL', 'ADMIN_TOKEN', 'DATABASE_READ_URL'],
   configEnv: [
     'ROLE', 'PORT', 'HOST', 'NODE_ENV', 'DATABASE_POOL_SIZE', 'DATABASE_SSL', 'DATABASE_SSL_CA', 'QUEUE_PREFIX',
     'REDIS_DURABILITY', 'REDIS_WAIT_REPLICAS', 'REDIS_WAIT_TIMEOUT_MS',
@@ -15,11 +15,18 @@ module.exports = {
     'PARTITION_DAYS_AHEAD', 'SHUTDOWN_TIMEOUT_MS', 'KEY_CACHE_TTL_MS', 'TRUST_PROXY', 'RATE_LIMIT_RPS', 'RATE_LIMIT_EPS',
     'DAILY_EVENT_QUOTA', 'API_RATE_LIMIT_RPS', 'BACKLOG_LIMIT_EVENTS', 'REDIS_MEMORY_LIMIT_PERCENT',
     'KEY_LOOKUPS_PER_IP', 'KEY_LOOKUPS_PER_SECOND', 'METRICS_PORT',
+    // Query API: rollups (the worker keeps them, the stats routes read them: one value for both),
+    // statement timeout, bucket limit, aggregate cache.
+    'ROLLUPS', 'QUERY_STATEMENT_TIMEOUT_MS', 'QUERY_MAX_BUCKETS', 'QUERY_CACHE_TTL_MS',
   ],
   // Set per Deployment (api.* / worker.*), never in the chart's config.
   perDeploymentEnv: ['ROLE', 'PORT'],
   // Secrets only the api reads; the worker, the migrations and the CLI never get them.
-  apiOnlySecretEnv: ['ADMIN_TOKEN'],
+  // DATABASE_READ_URL: the read replica of the query API (writes always use DATABASE_URL).
+  apiOnlySecretEnv: ['ADMIN_TOKEN', 'DATABASE_READ_URL'],
+  // Secrets the chart gives the api only while a value turns them on (env name -> value path):
+  // rendered exactly then, from the same Secret as DATABASE_URL, under a key of the same name.
+  optionalSecretEnv: { ADMIN_TOKEN: 'secrets.adminToken', DATABASE_READ_URL: 'readReplica.enabled' },
   // Keys the deployment adds beside the app's own (not read by the app).
   deploymentOnlySecretKeys: ['REDIS_PASSWORD'],
   // /metrics on a listener of its own (METRICS_PORT), named "metrics" in the pods: scraped by

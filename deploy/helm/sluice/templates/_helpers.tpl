@@ -365,6 +365,11 @@ spec:
                   key: ADMIN_TOKEN
                   optional: true
             {{- end }}
+            {{- if and (ne $c.role "worker") $root.Values.readReplica.enabled }}
+            # The query API's read replica (readReplica.enabled). Writes, the worker, the
+            # migrations and the operator CLI use DATABASE_URL only.
+            {{- include "sluice.secretEnv" (dict "root" $root "keys" (list "DATABASE_READ_URL")) | trim | nindent 12 }}
+            {{- end }}
             {{- with $c.extraEnv }}
             {{- toYaml . | nindent 12 }}
             {{- end }}

@@ -34,6 +34,10 @@ locals {
     databaseCa = {
       pem = data.http.rds_ca_bundle.response_body
     }
+    # The api reads DATABASE_READ_URL (the secrets module writes it) exactly when the replica exists.
+    readReplica = {
+      enabled = module.rds.read_replica_count > 0
+    }
     api = {
       ingress = {
         enabled   = true

@@ -127,10 +127,15 @@ variable "db_iops" {
   }
 }
 
-variable "db_create_read_replica" {
-  type        = bool
-  description = "Create a read replica for the query API."
-  default     = false
+variable "db_read_replica_count" {
+  type        = number
+  description = "Read replicas of PostgreSQL for the query API (0 or 1); with one, the secret gets DATABASE_READ_URL and the Helm values readReplica.enabled."
+  default     = 0
+
+  validation {
+    condition     = var.db_read_replica_count == 0 || var.db_read_replica_count == 1
+    error_message = "db_read_replica_count must be 0 or 1."
+  }
 }
 
 variable "redis_node_type" {

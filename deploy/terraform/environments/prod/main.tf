@@ -60,7 +60,7 @@ module "rds" {
   multi_az                   = true
   backup_retention_days      = 14
   deletion_protection        = true
-  create_read_replica        = var.db_create_read_replica
+  read_replica_count         = var.db_read_replica_count
   vpc_id                     = module.vpc.vpc_id
   subnet_ids                 = module.vpc.database_subnet_ids
   allowed_security_group_ids = [module.eks.cluster_security_group_id]
@@ -85,6 +85,7 @@ module "secrets" {
 
   name                 = "sluice/${local.environment}/app"
   database_url         = module.rds.database_url
+  database_read_url    = module.rds.database_read_url
   redis_url            = module.elasticache.redis_url
   redis_password       = module.elasticache.auth_token
   oidc_provider_arn    = module.eks.oidc_provider_arn

@@ -1,5 +1,5 @@
 # PostgreSQL for Sluice: Multi-AZ, KMS-encrypted, TLS enforced, automated backups with PITR,
-# an optional read replica, and a parameter group tuned for sustained ingestion (few, large
+# an optional read replica for the query API (read_replica_count), and a parameter group tuned for sustained ingestion (few, large
 # set-based insert transactions; checkpoints spread out; autovacuum keeping up with inserts).
 
 locals {
@@ -228,18 +228,25 @@ resource "aws_db_instance" "primary" {
   }
 }
 
+# Read replicas for the query API (DATABASE_READ_URL: event list, receipts, stats). Asynchronous:
+# the query API sees new events once the replica has replayed them (CloudWatch ReplicaLag). Same
+# class and storage performance as the primary by default: it replays every insert the primary
+# commits, and a slower replica only falls further behind.
 resource "aws_db_instance" "replica" {
-  count = var.create_read_replica ? 1 : 0
+  count = var.read_replica_count
 
   identifier          = "${var.identifier}-replica"
   replicate_source_db = aws_db_instance.primary.identifier
-  instance_class      = var.instance_class
+  instance_class      = coalesce(var.read_replica_instance_class, var.instance_class)
 
   storage_type          = "gp3"
   max_allocated_storage = var.max_allocated_storage_gib
+  iops                  = var.allocated_storage_gib >= 400 ? var.iops : null
+  storage_throughput    = var.allocated_storage_gib >= 400 ? var.storage_throughput_mibps : null
   storage_encrypted     = true
   kms_key_id            = aws_kms_key.rds.arn
 
+  # Same-region replica: subnet group, engine, database, user and password come from the primary.
   multi_az               = false
   vpc_security_group_ids = [aws_security_group.rds.id]
   publicly_accessible    = false
@@ -250,12 +257,16 @@ resource "aws_db_instance" "replica" {
   skip_final_snapshot        = true
   deletion_protection        = var.deletion_protection
   auto_minor_version_upgrade = true
+  apply_immediately          = false
+  maintenance_window         = var.maintenance_window
+  copy_tags_to_snapshot      = true
 
   performance_insights_enabled          = var.performance_insights_retention_days > 0
   performance_insights_retention_period = var.performance_insights_retention_days > 0 ? var.performance_insights_retention_days : null
   performance_insights_kms_key_id       = var.performance_insights_retention_days > 0 ? aws_kms_key.rds.arn : null
   monitoring_interval                   = 30
   monitoring_role_arn                   = aws_iam_role.monitoring.arn
+  enabled_cloudwatch_logs_exports       = ["postgresql"]
 
-  tags = var.tags
+  tags = merge(var.tags, { role = "read-replica" })
 }

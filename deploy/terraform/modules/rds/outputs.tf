@@ -30,9 +30,20 @@ output "database_url" {
   sensitive   = true
 }
 
+output "read_replica_count" {
+  description = "Number of read replicas (known at plan time: the Helm value readReplica.enabled follows it)."
+  value       = length(aws_db_instance.replica)
+}
+
 output "replica_address" {
-  description = "Host name of the read replica, or null."
-  value       = var.create_read_replica ? aws_db_instance.replica[0].address : null
+  description = "Host name (endpoint) of the read replica, or null without one."
+  value       = one(aws_db_instance.replica[*].address)
+}
+
+output "database_read_url" {
+  description = "DATABASE_READ_URL for the query API: the read replica with the primary's credentials (replicated with it), TLS as for DATABASE_URL (DATABASE_SSL=verify-full with the RDS CA bundle); null without a replica."
+  value       = length(aws_db_instance.replica) == 0 ? null : "postgres://${aws_db_instance.primary.username}:${random_password.master.result}@${aws_db_instance.replica[0].address}:${aws_db_instance.replica[0].port}/${aws_db_instance.primary.db_name}"
+  sensitive   = true
 }
 
 output "security_group_id" {

@@ -140,10 +140,26 @@ variable "deletion_protection" {
   default     = true
 }
 
-variable "create_read_replica" {
-  type        = bool
-  description = "Create a read replica (in another AZ) for the query API."
-  default     = false
+variable "read_replica_count" {
+  type        = number
+  description = "Read replicas for the query API (DATABASE_READ_URL): 0 or 1. RDS for PostgreSQL has no reader endpoint and the app takes one DATABASE_READ_URL, so a second replica would get no queries."
+  default     = 0
+
+  validation {
+    condition     = var.read_replica_count == 0 || var.read_replica_count == 1
+    error_message = "read_replica_count must be 0 or 1 (the app reads from one DATABASE_READ_URL)."
+  }
+}
+
+variable "read_replica_instance_class" {
+  type        = string
+  description = "Instance class of the read replica; null (the default) uses instance_class, the primary's."
+  default     = null
+
+  validation {
+    condition     = var.read_replica_instance_class == null || can(regex("^db\\.[a-z0-9]+\\.[a-z0-9]+$", var.read_replica_instance_class))
+    error_message = "read_replica_instance_class must be null or look like db.<family>.<size>."
+  }
 }
 
 variable "performance_insights_retention_days" {

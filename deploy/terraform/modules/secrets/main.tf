@@ -1,5 +1,6 @@
 # The app's secrets in AWS Secrets Manager, as one JSON object whose keys are the environment
-# variable names the Helm chart reads (DATABASE_URL, REDIS_URL, ADMIN_TOKEN, REDIS_PASSWORD).
+# variable names the Helm chart reads (DATABASE_URL, REDIS_URL, ADMIN_TOKEN, REDIS_PASSWORD, and
+# DATABASE_READ_URL when the rds module has a read replica).
 # The External Secrets Operator copies it into the Kubernetes Secret (ExternalSecret with
 # dataFrom.extract). Two IRSA roles may read it: the ESO controller (ClusterSecretStore) and
 # Sluice's own service account (a namespaced SecretStore using its token).
@@ -28,7 +29,7 @@ resource "random_password" "admin_token" {
 
 resource "aws_secretsmanager_secret" "app" {
   name                    = var.name
-  description             = "Sluice runtime secrets (DATABASE_URL, REDIS_URL, ADMIN_TOKEN, REDIS_PASSWORD)"
+  description             = "Sluice runtime secrets (DATABASE_URL, REDIS_URL, ADMIN_TOKEN, REDIS_PASSWORD, DATABASE_READ_URL)"
   kms_key_id              = aws_kms_key.secrets.arn
   recovery_window_in_days = var.recovery_window_days
   tags                    = var.tags
@@ -36,15 +37,18 @@ resource "aws_secretsmanager_secret" "app" {
 
 resource "aws_secretsmanager_secret_version" "app" {
   secret_id = aws_secretsmanager_secret.app.id
-  secret_string = jsonencode({
+  # DATABASE_READ_URL only with a replica: the chart's readReplica.enabled requires the key.
+  secret_string = jsonencode(merge({
     DATABASE_URL   = var.database_url
     REDIS_URL      = var.redis_url
     ADMIN_TOKEN    = random_password.admin_token.result
     REDIS_PASSWORD = var.redis_password
-  })
+  }, var.database_read_url == null ? {} : { DATABASE_READ_URL = var.database_read_url }))
 
   lifecycle {
     # Rotations done by hand (docs/runbooks/key-rotation.md) are not reverted by the next apply.
+    # So a replica added to an environment applied before gets its DATABASE_READ_URL by hand
+    # (docs/runbooks/query-api.md#adding-or-removing-the-read-replica).
     ignore_changes = [secret_string]
   }
 }

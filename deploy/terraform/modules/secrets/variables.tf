@@ -19,6 +19,18 @@ variable "database_url" {
   }
 }
 
+variable "database_read_url" {
+  type        = string
+  description = "DATABASE_READ_URL of the query API (the read replica, from the rds module), or null without a replica."
+  sensitive   = true
+  default     = null
+
+  validation {
+    condition     = var.database_read_url == null || can(regex("^postgres(ql)?://", var.database_read_url))
+    error_message = "database_read_url must be null or a postgres:// URL."
+  }
+}
+
 variable "redis_url" {
   type        = string
   description = "REDIS_URL of the app (from the elasticache module); rediss:// for TLS."
