@@ -23,6 +23,7 @@ import { PgCounters, pgCounters, pgDelta, pgPids, statementBreakdown, StatementB
 import { findProfile, ProfileSummary, summariseProfile } from './lib/profile';
 import { histogramDelta, histogramQuantile, Scrape, scrape, sumOf } from './lib/prom';
 import { Machine, machineInfo, printGrid, printTable, Row } from './lib/report';
+import { QueriesOutcome, scenarioQueries } from './queries';
 import { CpuAccounting, CpuSnapshot, round, RssSampler } from './lib/sampling';
 import {
   createDatabase,
@@ -593,7 +594,11 @@ function rowsFor(r: Results): Row[] {
     rows.push({ scenario: 'memory', figure: 'api peak RSS', value: mb(m.apiPeakBytes), unit: 'MB', baseline: mb(m.apiIdleBytes), baselineLabel: '(idle)', ratio: null, target: '< 250 MB', pass: m.apiPeakBytes !== null && m.apiPeakBytes < 250e6 });
     rows.push({ scenario: 'memory', figure: 'worker peak RSS', value: mb(m.workerPeakBytes), unit: 'MB', baseline: mb(m.workerIdleBytes), baselineLabel: '(idle)', ratio: null, target: '< 350 MB', pass: m.workerPeakBytes !== null && m.workerPeakBytes < 350e6 });
   }
-  if (r.queries) rows.push({ scenario: 'queries', figure: r.queries, value: null, unit: 'n/a', baseline: null, baselineLabel: '', ratio: null, target: '', pass: null });
+  for (const f of r.queries?.figures ?? []) {
+    rows.push({ scenario: 'queries', figure: `${f.name}, p50 (cache off)`, value: f.cold.p50, unit: 'ms', baseline: null, baselineLabel: '', ratio: null, target: '', pass: null });
+    rows.push({ scenario: 'queries', figure: `${f.name}, p95 (cache off)`, value: f.cold.p95, unit: 'ms', baseline: null, baselineLabel: '', ratio: null, target: `< ${f.targetMs} ms`, pass: f.cold.p95 < f.targetMs });
+    rows.push({ scenario: 'queries', figure: `${f.name}, p95 (cache warm)`, value: f.warm.p95, unit: 'ms', baseline: null, baselineLabel: '', ratio: null, target: '', pass: null });
+  }
   return rows;
 }
 
@@ -602,7 +607,7 @@ interface Results {
   single?: SingleOutcome;
   latency?: LatencyOutcome;
   memory?: { phases: string[]; apiPeakBytes: number | null; workerPeakBytes: number | null; apiIdleBytes: number | null; workerIdleBytes: number | null; byPhase: Record<string, Record<string, number>> };
-  queries?: string;
+  queries?: QueriesOutcome;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -721,7 +726,10 @@ async function main(): Promise<number> {
       const memPhases = ['batch', 'single'].filter((x) => h.phases.some((ph) => ph.name === x));
       results.memory = { phases: memPhases, apiPeakBytes: h.rss.peak('api', memPhases), workerPeakBytes: h.rss.peak('worker', memPhases), apiIdleBytes: idle.api, workerIdleBytes: idle.worker, byPhase: h.rss.table() };
     }
-    if (want('queries')) results.queries = 'n/a: query API not built yet';
+    if (want('queries')) {
+      console.log(`\n[queries] the query API on a seeded data set, ${opts.smoke ? 3 : 30} repetitions per question, one client; aggregate cache off, then warm`);
+      results.queries = await scenarioQueries({ smoke: opts.smoke, runDir, prefix, log: (l) => console.log(l) });
+    }
   } catch (err) {
     h.failures.push(`harness error: ${(err as Error).stack ?? err}`);
     console.error(`\n${(err as Error).stack ?? err}`);

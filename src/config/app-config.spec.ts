@@ -208,6 +208,14 @@ describe('loadConfig', () => {
       expect(loadConfig({ ROLE: 'worker', METRICS_PORT: '3000' }).metricsPort).toBe(3000);
       expect(() => loadConfig({ REDIS_DURABILITY: 'replicas', REDIS_WAIT_TIMEOUT_MS: '1000', ENQUEUE_TIMEOUT_MS: '1000' })).toThrow(/REDIS_WAIT_TIMEOUT_MS=1000: must be below ENQUEUE_TIMEOUT_MS=1000/);
       expect(loadConfig({ REDIS_DURABILITY: 'replicas', REDIS_WAIT_TIMEOUT_MS: '500', ENQUEUE_TIMEOUT_MS: '1000' }).redis.waitTimeoutMs).toBe(500);
+      expect(() => loadConfig({ QUERY_STATEMENT_TIMEOUT_MS: '30000' })).toThrow(/QUERY_STATEMENT_TIMEOUT_MS=30000: must be below SHUTDOWN_TIMEOUT_MS=25000/);
+    });
+
+    it('takes the boolean spellings for ROLLUPS', () => {
+      expect(loadConfig({ ROLLUPS: 'true' }).query.rollups).toBe(true);
+      expect(loadConfig({ ROLLUPS: 'OFF' }).query.rollups).toBe(false);
+      expect(loadConfig({ ROLLUPS: '0' }).query.rollups).toBe(false);
+      expect(() => loadConfig({ ROLLUPS: 'sometimes' })).toThrow(/ROLLUPS="sometimes": must be on or off/);
     });
 
     it('explains what a URL must look like', () => {

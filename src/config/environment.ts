@@ -109,7 +109,9 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(0) @Max(100000) KEY_LOOKUPS_PER_IP = 20;
   @Transform(toInt) @IsInt() @Min(0) @Max(1000000) KEY_LOOKUPS_PER_SECOND = 500;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(65535) METRICS_PORT?: number;
-  @IsIn(['on', 'off']) ROLLUPS: 'on' | 'off' = 'on';
+  @Transform(({ value }) => (typeof value === 'string' ? ({ true: 'on', '1': 'on', yes: 'on', false: 'off', '0': 'off', no: 'off' } as Record<string, string>)[value.toLowerCase()] ?? value.toLowerCase() : value))
+  @IsIn(['on', 'off'], { message: 'must be on or off (true/false, 1/0, yes/no mean the same)' })
+  ROLLUPS: 'on' | 'off' = 'on';
   @Transform(toInt) @IsInt() @Min(100) @Max(600000) QUERY_STATEMENT_TIMEOUT_MS = 10000;
   @Transform(toInt) @IsInt() @Min(10) @Max(100000) QUERY_MAX_BUCKETS = 5000;
   @Transform(toInt) @IsInt() @Min(0) @Max(86400000) QUERY_CACHE_TTL_MS = 30000;
@@ -163,7 +165,7 @@ export const VARIABLES: VariableDoc[] = [
   { name: 'REDIS_MEMORY_LIMIT_PERCENT', default: '90', description: 'Backpressure: above this share of Redis `maxmemory`, ingestion answers 503 (0: off; ignored when Redis has no maxmemory).' },
   { name: 'KEY_LOOKUPS_PER_IP', default: '20', description: 'Keys not in an api process\'s cache cost a database lookup: at most this many per second per client IP (honouring TRUST_PROXY), then 429 (0: no limit). Cached keys are never limited by it.' },
   { name: 'KEY_LOOKUPS_PER_SECOND', default: '500', description: 'The same, for all clients together, per api process: a flood of random keys from many addresses cannot reach the database faster (0: no limit).' },
-  { name: 'ROLLUPS', default: 'on', description: '`on`: the worker keeps hourly counts per source, type and event name in the insert transaction (`event_counts_hourly`), and the stats routes read them for whole hours. `off`: no rollups; the stats routes read raw events only (for measuring what rollups cost; rebuild with `npm run cli -- rollups:rebuild` before turning them back on).' },
+  { name: 'ROLLUPS', default: 'on', description: '`on`: the worker keeps, in the insert transaction, hourly counts per source, type and event name (`event_counts_hourly`) and the users active per UTC day with their count (`event_users_daily`, `event_uniques_daily`); the stats routes read them for whole hours and days. `off`: no rollups; the stats routes read raw events only (for measuring what rollups cost; rebuild with `npm run cli -- rollups:rebuild` before turning them back on).' },
   { name: 'QUERY_STATEMENT_TIMEOUT_MS', default: '10000', description: 'A query-API statement running longer is cancelled and answered `503 query_timeout` (narrow the range or the filters).' },
   { name: 'QUERY_MAX_BUCKETS', default: '5000', description: 'Most buckets one stats answer may hold (`from`–`to` divided by `interval`); more: `400`.' },
   { name: 'QUERY_CACHE_TTL_MS', default: '30000', description: 'How long a stats answer (counts, uniques, top events, funnel, retention) is kept in Redis and served again for the same question: answers may be this stale (events accepted since are missing). 0: no cache. The event list and receipts are never cached.' },
@@ -200,6 +202,9 @@ function crossChecks(env: EnvironmentVariables): string[] {
   const port = env.PORT ?? (env.ROLE === 'worker' ? 3001 : 3000);
   if (env.METRICS_PORT !== undefined && env.METRICS_PORT === port) {
     problems.push(`METRICS_PORT=${env.METRICS_PORT}: must differ from PORT (unset it to serve /metrics on PORT)`);
+  }
+  if (env.QUERY_STATEMENT_TIMEOUT_MS >= env.SHUTDOWN_TIMEOUT_MS) {
+    problems.push(`QUERY_STATEMENT_TIMEOUT_MS=${env.QUERY_STATEMENT_TIMEOUT_MS}: must be below SHUTDOWN_TIMEOUT_MS=${env.SHUTDOWN_TIMEOUT_MS}, or a drain cuts queries still running`);
   }
   if (env.REDIS_DURABILITY === 'replicas' && env.REDIS_WAIT_TIMEOUT_MS >= env.ENQUEUE_TIMEOUT_MS) {
     problems.push(`REDIS_WAIT_TIMEOUT_MS=${env.REDIS_WAIT_TIMEOUT_MS}: must be below ENQUEUE_TIMEOUT_MS=${env.ENQUEUE_TIMEOUT_MS}, or every enqueue waiting for replicas times out first`);

@@ -108,7 +108,7 @@ export class MetricsService {
   }));
   readonly queryDuration = getOrCreate('sluice_query_duration_seconds', () => new Histogram({
     name: 'sluice_query_duration_seconds',
-    help: 'Query API answers by endpoint and whether the aggregate cache answered (cache hit, miss, or off)',
+    help: 'Query API answers by endpoint and whether the aggregate cache answered (cache: hit, miss, off; error for a failed answer)',
     labelNames: ['endpoint', 'cache'],
     buckets: LATENCY_BUCKETS,
   }));

@@ -21,7 +21,7 @@ export const COPY_STAGING_SQL = `COPY sluice_incoming (idx, ${EVENT_COLUMN_LIST}
  * The write path, in one transaction: the job's rows are COPYed into a temp table (the fastest
  * way into PostgreSQL), then one statement keeps the first of any repeated (source, messageId),
  * claims the ids in event_dedup, inserts only the rows whose claim succeeded and, from exactly
- * those rows, adds to the hourly counts and the daily active users. A concurrent job claiming the same id waits on the
+ * those rows, adds to the hourly counts and the daily active users (and their count). A concurrent job claiming the same id waits on the
  * unique index and then skips it, so each event is stored, and counted, exactly once. Rollup
  * rows are upserted in key order, so two jobs never lock them in opposite orders (no deadlock).
  * Snapshots: src/queries/insert-events*.sql.
@@ -53,6 +53,11 @@ SELECT count(*)::int AS inserted FROM inserted`;
   SELECT DISTINCT source_id, ("timestamp" AT TIME ZONE 'UTC')::date, user_key
   FROM inserted WHERE user_key IS NOT NULL ORDER BY 1, 2, 3
   ON CONFLICT DO NOTHING
+  RETURNING source_id, day
+), uniques AS (
+  INSERT INTO event_uniques_daily AS d (source_id, day, users)
+  SELECT source_id, day, count(*) FROM active GROUP BY 1, 2 ORDER BY 1, 2
+  ON CONFLICT (source_id, day) DO UPDATE SET users = d.users + excluded.users
 )
 SELECT count(*)::int AS inserted FROM inserted`;
 }

@@ -21,5 +21,10 @@ WITH uniq AS (
   SELECT DISTINCT source_id, ("timestamp" AT TIME ZONE 'UTC')::date, user_key
   FROM inserted WHERE user_key IS NOT NULL ORDER BY 1, 2, 3
   ON CONFLICT DO NOTHING
+  RETURNING source_id, day
+), uniques AS (
+  INSERT INTO event_uniques_daily AS d (source_id, day, users)
+  SELECT source_id, day, count(*) FROM active GROUP BY 1, 2 ORDER BY 1, 2
+  ON CONFLICT (source_id, day) DO UPDATE SET users = d.users + excluded.users
 )
 SELECT count(*)::int AS inserted FROM inserted

@@ -30,12 +30,13 @@ export class QueryCacheInterceptor implements NestInterceptor {
     const reply = http.getResponse<FastifyReply>();
     const endpoint = ctx.getHandler().name;
     const started = process.hrtime.bigint();
+    // `cache` is hit, miss or off; `error` for an answer that failed (a 400, a query timeout).
     const done = (cache: string) => {
       reply.header('X-Sluice-Cache', cache);
       this.metrics.queryDuration.observe({ endpoint, cache }, Number(process.hrtime.bigint() - started) / 1e9);
     };
     if (!this.cache.enabled || this.reflector.getAllAndOverride<boolean>(UNCACHED, [ctx.getHandler(), ctx.getClass()])) {
-      return next.handle().pipe(tap(() => done('off')));
+      return next.handle().pipe(tap({ next: () => done('off'), error: () => done('error') }));
     }
     // The field filters were taken out of the query string already (FieldFiltersInterceptor).
     const filters = (req as { fieldFilters?: unknown }).fieldFilters ?? [];
@@ -54,7 +55,7 @@ export class QueryCacheInterceptor implements NestInterceptor {
         }
         return next.handle().pipe(
           switchMap((answer) => from(this.cache.set(key, answer).then(() => answer))),
-          tap(() => done('miss')),
+          tap({ next: () => done('miss'), error: () => done('error') }),
         );
       }),
     );

@@ -70,6 +70,10 @@ export class QueryDatabase implements OnModuleInit, OnModuleDestroy {
           reason: 'query_timeout',
         });
       }
+      // A standby cancels a query that holds back replay longer than max_standby_streaming_delay.
+      if (code === '40001' && /conflict with recovery/i.test((err as Error).message)) {
+        throw new ServiceUnavailableException({ message: 'The read replica cancelled the query to keep up with replication; ask again.', reason: 'replica_conflict' });
+      }
       throw err;
     }
   }

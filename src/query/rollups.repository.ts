@@ -12,7 +12,7 @@ export class RollupsRepository {
 
   /**
    * Recounts `event_counts_hourly` for the whole UTC hours covering [from, to), and
-   * `event_users_daily` for the whole UTC days covering it, a day per transaction. Each takes
+   * `event_users_daily` (and `event_uniques_daily`) for the whole UTC days covering it, a day per transaction. Each takes
    * locks that wait for inserts in flight and hold new ones back until it commits (a day's
    * recount takes well under a second), so no insert is counted twice or missed.
    */
@@ -26,7 +26,7 @@ export class RollupsRepository {
       const lo = Math.max(day, start);
       const hi = Math.min(day + DAY, end);
       rows += await this.db.transaction(async (m) => {
-        await m.query(`LOCK TABLE event_counts_hourly, event_users_daily IN SHARE ROW EXCLUSIVE MODE`);
+        await m.query(`LOCK TABLE event_counts_hourly, event_users_daily, event_uniques_daily IN SHARE ROW EXCLUSIVE MODE`);
         const hours: unknown[] = [new Date(lo), new Date(hi), ...(sourceId ? [sourceId] : [])];
         await m.query(`DELETE FROM event_counts_hourly WHERE hour >= $1 AND hour < $2${bySource}`, hours);
         const counted = (await m.query(
@@ -47,6 +47,12 @@ export class RollupsRepository {
            SELECT DISTINCT source_id, ($1::timestamptz AT TIME ZONE 'UTC')::date, coalesce(user_id, anonymous_id)
              FROM events WHERE "timestamp" >= $1 AND "timestamp" < $2 AND coalesce(user_id, anonymous_id) IS NOT NULL${bySource}`,
           whole,
+        );
+        await m.query(`DELETE FROM event_uniques_daily WHERE day = ($1::timestamptz AT TIME ZONE 'UTC')::date${sourceId ? ' AND source_id = $2' : ''}`, oneDay);
+        await m.query(
+          `INSERT INTO event_uniques_daily (source_id, day, users)
+           SELECT source_id, day, count(*) FROM event_users_daily WHERE day = ($1::timestamptz AT TIME ZONE 'UTC')::date${sourceId ? ' AND source_id = $2' : ''} GROUP BY 1, 2`,
+          oneDay,
         );
         return counted[0]?.n ?? 0;
       });

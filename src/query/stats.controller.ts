@@ -37,15 +37,11 @@ export class StatsController {
     const range = checkRange(q, interval, this.config.query.maxBuckets);
     const filters = { type: q.type, event: q.event, userId: q.userId, anonymousId: q.anonymousId, fields };
     const rows = await this.stats.counts({ sourceId, range, interval, tz, groupBy: q.groupBy, ...filters });
-    const buckets: CountsDto['buckets'] = [];
-    for (const row of rows) {
-      const start = row.start.toISOString();
-      let b = buckets[buckets.length - 1];
-      if (!b || b.start !== start) buckets.push((b = { start, count: 0, ...(q.groupBy ? { groups: {} } : {}) }));
-      const n = Number(row.n);
-      b.count += n;
-      if (q.groupBy && row.key !== null && n > 0) b.groups![row.key] = n;
-    }
+    const buckets: CountsDto['buckets'] = rows.map((row) => ({
+      start: row.start.toISOString(),
+      count: Number(row.n),
+      ...(q.groupBy ? { groups: Object.fromEntries(Object.entries(row.groups ?? {}).map(([k, n]) => [k, Number(n)])) } : {}),
+    }));
     const rollups = this.config.query.rollups && !q.userId && !q.anonymousId && fields.length === 0 && rollupSpan(range, interval, tz) !== null;
     return { interval, tz, read: rollups ? 'rollup' : 'raw', buckets };
   }

@@ -48,6 +48,28 @@ describe('operator CLI', () => {
     });
   });
 
+  it('rollups:rebuild recounts the rollups of a range from the stored events', async () => {
+    const sourceId = cli('sources:create', 'rollups-cli').json().id;
+    await withDb(async (db) => {
+      await db.query(`SELECT sluice_ensure_event_partition('2026-10-02'::date)`);
+      await db.query(
+        `INSERT INTO events (source_id, message_id, type, event, user_id, "timestamp", received_at)
+         SELECT $1, 'r' || i, 'track', 'Rebuilt', 'u' || (i % 3), '2026-10-02T10:00:00Z'::timestamptz + i * interval '1 minute', now() FROM generate_series(1, 90) AS i`,
+        [sourceId],
+      );
+    });
+    const r = cli('rollups:rebuild', '--from', '2026-10-02T00:00:00Z', '--to', '2026-10-03T00:00:00Z', '--source', sourceId);
+    expect(r.code).toBe(0);
+    expect(r.json()).toMatchObject({ hours: 24, days: 1 });
+    await withDb(async (db) => {
+      const counts = (await db.query(`SELECT hour, n::int AS n FROM event_counts_hourly WHERE source_id = $1 ORDER BY hour`, [sourceId])).rows;
+      expect(counts.map((c: { n: number }) => c.n)).toEqual([59, 31]); // 10:01-10:59, 11:00-11:30
+      const [{ users }] = (await db.query(`SELECT users::int AS users FROM event_uniques_daily WHERE source_id = $1`, [sourceId])).rows;
+      expect(users).toBe(3);
+    });
+    expect(cli('rollups:rebuild', '--from', 'yesterday', '--to', '2026-10-03T00:00:00Z').code).toBe(2);
+  });
+
   it('explains bad usage with exit code 2 and failures with exit code 1', () => {
     const none = cli();
     expect(none.code).toBe(2);

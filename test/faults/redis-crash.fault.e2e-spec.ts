@@ -9,6 +9,7 @@ import { testDatabaseUrl, uniqueName } from '../support/env';
 import { Load, metric } from '../support/load';
 import { RoleProcess, startRole, stopRole } from '../support/processes';
 import { freePort, PrivateRedis } from '../support/redis-server';
+import { rng } from '../../bench/lib/random';
 
 // Redis SIGKILLed and restarted from its AOF, again and again, under load from clients that
 // retry every batch until they get a 200, while another process keeps the disk busy with
@@ -20,17 +21,6 @@ const SEED = Number(process.env.FAULT_SEED ?? 17);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A small seeded PRNG (mulberry32), so a failing run's kill schedule can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Watches the events table from outside: when each acknowledged batch's last event first shows
