@@ -15,6 +15,10 @@ import { KeysService } from './sources/keys.service';
 import { SourcesModule } from './sources/sources.module';
 import { SourcesService } from './sources/sources.service';
 import { RollupsModule } from './query/rollups.module';
+import { DeadLettersModule } from './deadletters/dead-letters.module';
+import { DeadLettersService } from './deadletters/dead-letters.service';
+import { DeadLetterStoreRepository } from './deadletters/dead-letter-store.repository';
+import { IngestService } from './ingest/ingest.service';
 import { RollupsRepository } from './query/rollups.repository';
 
 const USAGE = `Usage: npm run cli -- <verb> [options]
@@ -26,6 +30,12 @@ const USAGE = `Usage: npm run cli -- <verb> [options]
   sources:create <name>
   sources:list
   sources:delete <source id>
+  dead-letters:list [--source <id>] [--reason <code>] [--status pending|replayed|discarded] [--limit <n>]
+  dead-letters:show <id>                          (the original payload, byte for byte)
+  dead-letters:replay <id> [<id> ...]             (back through ingestion; stored once)
+  dead-letters:replay-all [--source <id>] [--reason <code>]
+                  replays every pending match, waiting until done
+  dead-letters:discard <id>
   rollups:rebuild --from <ISO date-time> --to <ISO date-time> [--source <id>]
                   recount event_counts_hourly for the whole UTC hours covering the range
 
@@ -36,6 +46,16 @@ class UsageError extends Error {}
 function need(value: string | undefined, what: string): string {
   if (!value) throw new UsageError(`missing ${what}`);
   return value;
+}
+
+function idArg(v: string | undefined): string {
+  if (!v || !/^\d{1,18}$/.test(v)) throw new UsageError('a dead letter id is a whole number');
+  return v;
+}
+
+function uuidArg(v: string | undefined): string | undefined {
+  if (v !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v)) throw new UsageError('--source must be a source id (uuid)');
+  return v;
 }
 
 export async function runCli(argv: string[], config: AppConfig): Promise<unknown> {
@@ -51,12 +71,15 @@ export async function runCli(argv: string[], config: AppConfig): Promise<unknown
       all: { type: 'boolean' },
       from: { type: 'string' },
       to: { type: 'string' },
+      reason: { type: 'string' },
+      status: { type: 'string' },
+      limit: { type: 'string' },
     },
   });
   const [verb, arg] = positionals;
   if (!verb) throw new UsageError('missing verb');
 
-  @Module({ imports: [CoreModule.forRoot(config), SourcesModule, RollupsModule] })
+  @Module({ imports: [CoreModule.forRoot(config), SourcesModule, RollupsModule, DeadLettersModule] })
   class CliModule {}
   const app = await NestFactory.createApplicationContext(CliModule, { logger: ['error'], abortOnError: false });
   try {
@@ -85,6 +108,37 @@ export async function runCli(argv: string[], config: AppConfig): Promise<unknown
       case 'sources:delete':
         await sources.deleteSource(need(arg, '<source id>'), CLI_ACTOR);
         return { deleted: arg };
+      case 'dead-letters:list': {
+        const limit = values.limit === undefined ? 100 : Number(values.limit);
+        if (!(Number.isInteger(limit) && limit >= 1 && limit <= 1000)) throw new UsageError('--limit must be 1 to 1000');
+        if (values.status && !['pending', 'replayed', 'discarded'].includes(values.status)) throw new UsageError('--status must be pending, replayed or discarded');
+        const rows = await app.get(DeadLetterStoreRepository).list({ sourceId: uuidArg(values.source), reason: values.reason, status: values.status as 'pending' | undefined }, limit);
+        return rows.map((r) => ({ id: r.id, sourceId: r.source_id, messageId: r.message_id, reasonCode: r.reason_code, status: r.status, deadLetteredAt: r.created_at, reason: r.reason }));
+      }
+      case 'dead-letters:show': {
+        const row = await app.get(DeadLettersService).get(idArg(arg));
+        return { ...row, payload_text: undefined, payload: row.payload_text };
+      }
+      case 'dead-letters:replay': {
+        const ids = positionals.slice(1).map(idArg);
+        if (ids.length === 0) throw new UsageError('missing <id>');
+        const outcome = await app.get(DeadLettersService).replay(ids, CLI_ACTOR);
+        await app.get(IngestService).drain(); // the replayed events are in Redis before the CLI exits
+        return outcome;
+      }
+      case 'dead-letters:replay-all': {
+        const service = app.get(DeadLettersService);
+        const started = await service.startReplay({ sourceId: uuidArg(values.source), reason: values.reason }, CLI_ACTOR);
+        let replay = started;
+        while (replay.status === 'running') {
+          await new Promise((r) => setTimeout(r, 200));
+          replay = await service.getReplay(started.id);
+        }
+        await app.get(IngestService).drain();
+        return replay;
+      }
+      case 'dead-letters:discard':
+        return await app.get(DeadLettersService).discard(idArg(arg), CLI_ACTOR);
       case 'rollups:rebuild': {
         const [from, to] = [need(values.from, '--from'), need(values.to, '--to')].map((v) => new Date(v));
         if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || !(from < to)) throw new UsageError('--from and --to must be ISO date-times, from before to');

@@ -37,6 +37,7 @@ const APP_METRICS = new Set([
   'sluice_unhandled_data_errors_total',
   // Query API: answer latency per endpoint (cache hit, miss or off) and the aggregate cache.
   'sluice_query_duration_seconds', 'sluice_query_cache_total',
+  'sluice_dead_letter_replays_total', 'sluice_dead_letter_discards_total', 'sluice_dead_letters_pending',
 ]);
 // prom-client default metrics.
 const DEFAULT_METRIC = /^(process_|nodejs_)/;

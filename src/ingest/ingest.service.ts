@@ -138,6 +138,44 @@ export class IngestService {
   }
 
   /**
+   * Events sent again on behalf of their original request (a dead letter's fix and replay): each
+   * is validated exactly as at ingestion, then queued with its original source, receive time, ip
+   * and request id, so the worker stores it as it would have, and its dedup claim keeps it once.
+   * Resolves once the accepted ones are in Redis.
+   */
+  async resubmit(items: { req: JobRequest; event: unknown }[]): Promise<{ accepted: number[]; rejected: RejectedEvent[] }> {
+    const now = Date.now();
+    const accepted: AcceptedEvent[] = [];
+    const indexes: number[] = [];
+    const rejected: RejectedEvent[] = [];
+    items.forEach(({ req, event }, index) => {
+      const rejection = this.check(event, now);
+      if (rejection) rejected.push({ index, ...rejection });
+      else {
+        const e = event as Record<string, any>;
+        accepted.push({ req, e: this.normalise(e, e.type as EventType, {}) });
+        indexes.push(index);
+      }
+    });
+    if (accepted.length > 0) {
+      if (this.backpressure.current.overLimit) throw new RetryLaterException('Ingestion is paused: the queue backlog is over its limit while workers catch up; replay again after the Retry-After delay.', 5);
+      try {
+        await this.batcher.add(accepted);
+      } catch (err) {
+        if (err instanceof QueueUnavailableError) throw new RetryLaterException(`${err.message}; nothing was replayed, try again.`, 1);
+        throw err;
+      }
+    }
+    return { accepted: indexes, rejected };
+  }
+
+  /** What ingestion would say of one event on its own (its `type` field names its call): null if valid. */
+  check(event: unknown, now = Date.now()): Rejection | null {
+    const type = isPlainObject(event) ? (event.type as string) : undefined;
+    return validateEvent(event as Record<string, any>, type) ?? this.contentRejection(event as Record<string, unknown>, {}, undefined, now);
+  }
+
+  /**
    * Validates each event on its own, queues the valid ones, and resolves once they are in
    * Redis. `type` is the route's type; undefined for /v1/batch, where each event names its own.
    */

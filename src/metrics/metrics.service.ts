@@ -117,6 +117,20 @@ export class MetricsService {
     help: 'Aggregate cache lookups of the stats routes, by endpoint and result (hit or miss)',
     labelNames: ['endpoint', 'result'],
   }));
+  readonly deadLetterReplays = getOrCreate('sluice_dead_letter_replays_total', () => new Counter({
+    name: 'sluice_dead_letter_replays_total',
+    help: 'Dead letters sent back through ingestion by an operator (replayed), or refused again by its checks (rejected)',
+    labelNames: ['outcome'],
+  }));
+  readonly deadLetterDiscards = getOrCreate('sluice_dead_letter_discards_total', () => new Counter({
+    name: 'sluice_dead_letter_discards_total',
+    help: 'Dead letters an operator discarded',
+  }));
+  readonly deadLettersPending = getOrCreate('sluice_dead_letters_pending', () => new Gauge({
+    name: 'sluice_dead_letters_pending',
+    help: 'Dead letters waiting for an operator (fix and replay, or discard), by reason code; read from the database every minute',
+    labelNames: ['reason'],
+  }));
   readonly jobsOrphaned = getOrCreate('sluice_jobs_orphaned_total', () => new Counter({
     name: 'sluice_jobs_orphaned_total',
     help: 'Jobs a worker put back at once after its Redis connection returned (their completion was lost with it)',

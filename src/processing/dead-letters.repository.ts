@@ -19,7 +19,11 @@ export interface DeadLetter {
 export const INSERT_DEAD_LETTERS_SQL = `
 INSERT INTO dead_letters (source_id, message_id, request_id, job_id, attempts, reason_code, reason, payload_text, payload)
 SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[], $9::jsonb[])
-ON CONFLICT (source_id, message_id) DO NOTHING`;
+ON CONFLICT (source_id, message_id) DO UPDATE SET
+  reason_code = excluded.reason_code, reason = excluded.reason, payload_text = excluded.payload_text, payload = excluded.payload,
+  job_id = excluded.job_id, request_id = excluded.request_id, attempts = dead_letters.attempts + excluded.attempts,
+  status = 'pending', updated_at = now(), created_at = now()
+WHERE dead_letters.status <> 'pending'`;
 
 @Injectable()
 export class DeadLettersRepository {
@@ -31,7 +35,8 @@ export class DeadLettersRepository {
    * Stores events that could not be written, whatever their content: the original JSON text in
    * `payload_text` (plain JSON escapes make any string storable as text), a sanitised jsonb copy
    * in `payload`. One row per (source, messageId): a dead-lettering that runs again (the
-   * failed-job sweep after a crash) writes nothing twice. Returns how many rows were new.
+   * failed-job sweep after a crash) writes nothing twice; an event replayed (or discarded) that
+   * fails again reopens its row as pending with the new reason. Returns how many rows changed.
    */
   async insert(letters: DeadLetter[], jobId: string | number | undefined, attempts: number): Promise<number> {
     if (letters.length === 0) return 0;

@@ -10,7 +10,7 @@ type Cred = 'none' | 'wrong' | 'revoked' | 'write' | 'readOther' | 'readThis' | 
 const CREDS: Cred[] = ['none', 'wrong', 'revoked', 'write', 'readOther', 'readThis', 'admin'];
 
 interface Route {
-  method: 'get' | 'post' | 'patch' | 'delete';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** The route as /docs-json names it (`/v1/admin/keys/{id}`). */
   template: string;
   path: string | (() => Promise<string> | string);
@@ -92,6 +92,15 @@ describe('access matrix', () => {
     admin('post', '/v1/admin/keys/{id}/revoke', async () => `/v1/admin/keys/${await freshKey()}/revoke`, 200),
     admin('post', '/v1/admin/keys/{id}/rotate', async () => `/v1/admin/keys/${await freshKey()}/rotate`, 201, { overlapSeconds: 60 }),
     admin('get', '/v1/admin/audit', '/v1/admin/audit', 200),
+    admin('get', '/v1/admin/dead-letters', '/v1/admin/dead-letters', 200),
+    // Unknown dead letter / replay ids: 404 for an admin key, refused before that for the rest.
+    admin('get', '/v1/admin/dead-letters/{id}', '/v1/admin/dead-letters/999999999', 404),
+    admin('put', '/v1/admin/dead-letters/{id}/event', '/v1/admin/dead-letters/999999999/event', 404, { event: { type: 'track', event: 'e', userId: 'u' } }),
+    admin('post', '/v1/admin/dead-letters/{id}/replay', '/v1/admin/dead-letters/999999999/replay', 404),
+    admin('post', '/v1/admin/dead-letters/replay', '/v1/admin/dead-letters/replay', 404, { ids: ['999999999'] }),
+    admin('post', '/v1/admin/dead-letters/{id}/discard', '/v1/admin/dead-letters/999999999/discard', 404),
+    admin('post', '/v1/admin/dead-letter-replays', '/v1/admin/dead-letter-replays', 202, { sourceId: '00000000-0000-4000-8000-000000000000' }),
+    admin('get', '/v1/admin/dead-letter-replays/{id}', '/v1/admin/dead-letter-replays/999999999', 404),
     publicRoute('/health/live'),
     publicRoute('/health/ready'),
     publicRoute('/metrics'),

@@ -70,6 +70,27 @@ describe('operator CLI', () => {
     expect(cli('rollups:rebuild', '--from', 'yesterday', '--to', '2026-10-03T00:00:00Z').code).toBe(2);
   });
 
+  it('lists, shows, replays and discards dead letters', async () => {
+    const sourceId = cli('sources:create', 'dead-letters-cli').json().id;
+    const payload = (m: string, e: object) => JSON.stringify({ s: sourceId, t: new Date().toISOString(), r: 'req-cli', e: { messageId: m, ...e } });
+    const ids = await withDb(async (db) =>
+      (
+        await db.query(
+          `INSERT INTO dead_letters (source_id, message_id, reason, reason_code, payload_text) VALUES ($1, 'cli-ok', 'test', 'worker_crash', $2), ($1, 'cli-gone', 'test', 'worker_crash', $3) RETURNING id::text AS id`,
+          [sourceId, payload('cli-ok', { type: 'track', event: 'Cli', userId: 'u' }), payload('cli-gone', { type: 'track', event: 'Gone', userId: 'u' })],
+        )
+      ).rows.map((r: { id: string }) => r.id),
+    );
+    expect(cli('dead-letters:list', '--source', sourceId).json().map((d: { id: string }) => d.id).sort()).toEqual([...ids].sort());
+    expect(cli('dead-letters:show', ids[0]).json().payload).toContain('"cli-ok"');
+    expect(cli('dead-letters:replay', ids[0]).json()).toEqual({ replayed: [ids[0]], rejected: [], skipped: [] });
+    expect(cli('dead-letters:discard', ids[1]).json().status).toBe('discarded');
+    expect(cli('dead-letters:list', '--source', sourceId, '--status', 'pending').json()).toEqual([]);
+    expect(cli('dead-letters:show', 'x').code).toBe(2);
+    const queued = await withDb(async (db) => (await db.query(`SELECT action FROM audit_log WHERE actor_type = 'cli' AND target_id = ANY($1) ORDER BY id`, [ids])).rows.map((r: { action: string }) => r.action));
+    expect(queued).toEqual(['dead_letter.replay', 'dead_letter.discard']);
+  });
+
   it('explains bad usage with exit code 2 and failures with exit code 1', () => {
     const none = cli();
     expect(none.code).toBe(2);
