@@ -19,6 +19,8 @@ import { DeadLettersModule } from './deadletters/dead-letters.module';
 import { DeadLettersService } from './deadletters/dead-letters.service';
 import { DeadLetterStoreRepository } from './deadletters/dead-letter-store.repository';
 import { IngestService } from './ingest/ingest.service';
+import { SuppressionsService } from './privacy/suppressions.service';
+import { PrivacyModule } from './privacy/privacy.module';
 import { RollupsRepository } from './query/rollups.repository';
 
 const USAGE = `Usage: npm run cli -- <verb> [options]
@@ -36,6 +38,10 @@ const USAGE = `Usage: npm run cli -- <verb> [options]
   dead-letters:replay-all [--source <id>] [--reason <code>]
                   replays every pending match, waiting until done
   dead-letters:discard <id>
+  privacy:suppress (--user <userId> | --anonymous <anonymousId>) [--sources <id,id>]
+                  drop that person's future events (every api within a few seconds)
+  privacy:suppressions [--all]
+  privacy:lift <suppression id>
   rollups:rebuild --from <ISO date-time> --to <ISO date-time> [--source <id>]
                   recount event_counts_hourly for the whole UTC hours covering the range
 
@@ -74,12 +80,14 @@ export async function runCli(argv: string[], config: AppConfig): Promise<unknown
       reason: { type: 'string' },
       status: { type: 'string' },
       limit: { type: 'string' },
+      user: { type: 'string' },
+      anonymous: { type: 'string' },
     },
   });
   const [verb, arg] = positionals;
   if (!verb) throw new UsageError('missing verb');
 
-  @Module({ imports: [CoreModule.forRoot(config), SourcesModule, RollupsModule, DeadLettersModule] })
+  @Module({ imports: [CoreModule.forRoot(config), SourcesModule, RollupsModule, DeadLettersModule, PrivacyModule] })
   class CliModule {}
   const app = await NestFactory.createApplicationContext(CliModule, { logger: ['error'], abortOnError: false });
   try {
@@ -139,6 +147,18 @@ export async function runCli(argv: string[], config: AppConfig): Promise<unknown
       }
       case 'dead-letters:discard':
         return await app.get(DeadLettersService).discard(idArg(arg), CLI_ACTOR);
+      case 'privacy:suppress': {
+        if ((values.user === undefined) === (values.anonymous === undefined)) throw new UsageError('give exactly one of --user and --anonymous');
+        const sourceIds = values.sources?.split(',').map((x) => uuidArg(x.trim())!).filter(Boolean);
+        return await app.get(SuppressionsService).create({ userId: values.user, anonymousId: values.anonymous }, sourceIds?.length ? sourceIds : null, CLI_ACTOR);
+      }
+      case 'privacy:suppressions':
+        return await app.get(SuppressionsService).list(values.all ?? false);
+      case 'privacy:lift': {
+        const id = need(arg, '<suppression id>');
+        if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new UsageError('<suppression id> is a uuid');
+        return await app.get(SuppressionsService).lift(id, CLI_ACTOR);
+      }
       case 'rollups:rebuild': {
         const [from, to] = [need(values.from, '--from'), need(values.to, '--to')].map((v) => new Date(v));
         if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || !(from < to)) throw new UsageError('--from and --to must be ISO date-times, from before to');

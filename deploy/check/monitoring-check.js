@@ -38,6 +38,7 @@ const APP_METRICS = new Set([
   // Query API: answer latency per endpoint (cache hit, miss or off) and the aggregate cache.
   'sluice_query_duration_seconds', 'sluice_query_cache_total',
   'sluice_dead_letter_replays_total', 'sluice_dead_letter_discards_total', 'sluice_dead_letters_pending',
+  'sluice_events_suppressed_total',
 ]);
 // prom-client default metrics.
 const DEFAULT_METRIC = /^(process_|nodejs_)/;

@@ -6,8 +6,9 @@ import { Hardening1764300000000 } from './migrations/1764300000000-Hardening';
 import { QueryApi1764400000000 } from './migrations/1764400000000-QueryApi';
 import { QueryIndexes1764500000000 } from './migrations/1764500000000-QueryIndexes';
 import { DeadLetterLifecycle1764600000000 } from './migrations/1764600000000-DeadLetterLifecycle';
+import { Suppressions1764700000000 } from './migrations/1764700000000-Suppressions';
 
-export const MIGRATIONS = [Initial1764100000000, AccessControl1764200000000, Hardening1764300000000, QueryApi1764400000000, QueryIndexes1764500000000, DeadLetterLifecycle1764600000000];
+export const MIGRATIONS = [Initial1764100000000, AccessControl1764200000000, Hardening1764300000000, QueryApi1764400000000, QueryIndexes1764500000000, DeadLetterLifecycle1764600000000, Suppressions1764700000000];
 
 /** node-postgres TLS options: verified unless DATABASE_SSL=no-verify says otherwise. */
 export function pgSsl(config: AppConfig): false | { rejectUnauthorized: boolean; ca?: string } {

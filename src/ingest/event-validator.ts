@@ -14,7 +14,9 @@ export type RejectReason =
   | 'invalid_number'
   | 'event_too_deep'
   | 'event_too_large'
-  | 'timestamp_past_retention';
+  | 'timestamp_past_retention'
+  // Only for a replayed dead letter: ingestion itself drops a suppressed person's events quietly.
+  | 'suppressed';
 
 export interface Rejection {
   reason: RejectReason;

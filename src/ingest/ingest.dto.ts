@@ -60,4 +60,5 @@ export class IngestResponseDto {
   @ApiProperty({ example: true }) success: boolean;
   @ApiProperty({ example: 99 }) accepted: number;
   @ApiProperty({ type: [RejectedEventDto] }) rejected: RejectedEventDto[];
+  @ApiProperty({ example: 0, description: 'Valid events of suppressed people: dropped, neither stored nor dead-lettered (not counted in accepted)' }) suppressed: number;
 }

@@ -3,11 +3,12 @@ import { AuthModule } from '../auth/auth.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { QueueModule } from '../queue/queue.module';
 import { RateLimitModule } from '../ratelimit/rate-limit.module';
+import { PrivacyModule } from '../privacy/privacy.module';
 import { IngestController } from './ingest.controller';
 import { IngestService } from './ingest.service';
 
 @Module({
-  imports: [AuthModule, RateLimitModule, QueueModule, MetricsModule],
+  imports: [AuthModule, RateLimitModule, QueueModule, MetricsModule, PrivacyModule],
   controllers: [IngestController],
   providers: [IngestService],
   exports: [IngestService],

@@ -10,6 +10,7 @@ import { AcceptedEvent, IncomingEvent, JobRequest } from '../queue/queue.constan
 import { BackpressureService } from '../ratelimit/backpressure.service';
 import { inspectValue, InspectionProblem, locateProblem, MAX_NUMBER_GROWTH } from './event-inspection';
 import { Rejection, validateEvent } from './event-validator';
+import { SuppressionsService } from '../privacy/suppressions.service';
 import { MicroBatcher } from './micro-batcher';
 
 export interface IngestContext {
@@ -27,6 +28,8 @@ export interface RejectedEvent extends Rejection {
 export interface IngestResult {
   accepted: number;
   rejected: RejectedEvent[];
+  /** Valid events of suppressed people: dropped, neither stored nor dead-lettered. */
+  suppressed: number;
 }
 
 /** Fields of a batch envelope that apply to every event in it (already checked by the controller). */
@@ -58,6 +61,7 @@ export class IngestService {
     private readonly producer: EventsQueueProducer,
     private readonly metrics: MetricsService,
     private readonly backpressure: BackpressureService,
+    private readonly suppressions: SuppressionsService,
   ) {
     this.batcher = new MicroBatcher((events) => this.producer.enqueue(events), {
       maxItems: config.batching.flushEvents,
@@ -91,7 +95,7 @@ export class IngestService {
   /** One event of the route's type: 400 with the reason when it is not valid. */
   async ingestOne(type: EventType, body: unknown, ctx: IngestContext): Promise<IngestResult> {
     const result = await this.ingest([body], type, ctx);
-    if (result.accepted === 0) {
+    if (result.accepted === 0 && result.suppressed === 0) {
       const r = result.rejected[0];
       throw new DetailedBadRequest(r.message, { reason: r.reason, accepted: 0, rejected: result.rejected });
     }
@@ -131,7 +135,7 @@ export class IngestService {
       );
     }
     const result = await this.ingest(b.batch, undefined, ctx, envelope);
-    if (result.accepted === 0) {
+    if (result.accepted === 0 && result.suppressed === 0) {
       throw new DetailedBadRequest('No event in the batch was valid; see "rejected".', { accepted: 0, rejected: result.rejected });
     }
     return result;
@@ -150,7 +154,9 @@ export class IngestService {
     const rejected: RejectedEvent[] = [];
     items.forEach(({ req, event }, index) => {
       const rejection = this.check(event, now);
+      const e0 = event as Record<string, unknown>;
       if (rejection) rejected.push({ index, ...rejection });
+      else if (this.suppressions.isSuppressed(req.s, e0.userId, e0.anonymousId)) rejected.push({ index, reason: 'suppressed', message: 'the person this event belongs to is suppressed: it is not stored' });
       else {
         const e = event as Record<string, any>;
         accepted.push({ req, e: this.normalise(e, e.type as EventType, {}) });
@@ -184,6 +190,7 @@ export class IngestService {
     const receivedAt = new Date(now).toISOString();
     const rejected: RejectedEvent[] = [];
     const accepted: AcceptedEvent[] = [];
+    let suppressed = 0;
     const req: JobRequest = { s: ctx.sourceId, t: receivedAt, ip: ctx.ip, r: ctx.requestId };
     if (envelope.context) req.context = envelope.context;
     if (envelope.integrations) req.integrations = envelope.integrations;
@@ -195,8 +202,13 @@ export class IngestService {
         rejected.push({ index: i, ...rejection });
         continue;
       }
+      if (this.suppressions.isSuppressed(ctx.sourceId, event.userId, event.anonymousId)) {
+        suppressed++;
+        continue;
+      }
       accepted.push({ req, e: this.normalise(event, eventType as EventType, envelope) });
     }
+    this.suppressions.countDropped(suppressed);
     for (const r of rejected) this.metrics.eventsRejected.inc({ reason: r.reason });
     if (accepted.length > 0) {
       const byType: Record<string, number> = {};
@@ -218,7 +230,7 @@ export class IngestService {
       }
       for (const type in byType) this.metrics.eventsReceived.inc({ type }, byType[type]);
     }
-    return { accepted: accepted.length, rejected };
+    return { accepted: accepted.length, rejected, suppressed };
   }
 
   /** Flushes events still waiting for their micro-batch: drainAndClose calls it before the queue closes. */

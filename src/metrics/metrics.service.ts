@@ -117,6 +117,10 @@ export class MetricsService {
     help: 'Aggregate cache lookups of the stats routes, by endpoint and result (hit or miss)',
     labelNames: ['endpoint', 'result'],
   }));
+  readonly eventsSuppressed = getOrCreate('sluice_events_suppressed_total', () => new Counter({
+    name: 'sluice_events_suppressed_total',
+    help: 'Events dropped at ingestion because their person is suppressed (neither stored nor dead-lettered)',
+  }));
   readonly deadLetterReplays = getOrCreate('sluice_dead_letter_replays_total', () => new Counter({
     name: 'sluice_dead_letter_replays_total',
     help: 'Dead letters sent back through ingestion by an operator (replayed), or refused again by its checks (rejected)',

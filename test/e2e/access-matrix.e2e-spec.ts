@@ -93,6 +93,9 @@ describe('access matrix', () => {
     admin('post', '/v1/admin/keys/{id}/rotate', async () => `/v1/admin/keys/${await freshKey()}/rotate`, 201, { overlapSeconds: 60 }),
     admin('get', '/v1/admin/audit', '/v1/admin/audit', 200),
     admin('get', '/v1/admin/dead-letters', '/v1/admin/dead-letters', 200),
+    admin('post', '/v1/admin/privacy/suppressions', '/v1/admin/privacy/suppressions', 201, { userId: 'matrix-user', sourceIds: ['00000000-0000-4000-8000-000000000000'] }),
+    admin('get', '/v1/admin/privacy/suppressions', '/v1/admin/privacy/suppressions', 200),
+    admin('delete', '/v1/admin/privacy/suppressions/{id}', '/v1/admin/privacy/suppressions/00000000-0000-4000-8000-000000000000', 404),
     // Unknown dead letter / replay ids: 404 for an admin key, refused before that for the rest.
     admin('get', '/v1/admin/dead-letters/{id}', '/v1/admin/dead-letters/999999999', 404),
     admin('put', '/v1/admin/dead-letters/{id}/event', '/v1/admin/dead-letters/999999999/event', 404, { event: { type: 'track', event: 'e', userId: 'u' } }),

@@ -91,6 +91,16 @@ describe('operator CLI', () => {
     expect(queued).toEqual(['dead_letter.replay', 'dead_letter.discard']);
   });
 
+  it('suppresses, lists and lifts', () => {
+    const created = cli('privacy:suppress', '--user', 'cli-suppressed');
+    expect(created.code).toBe(0);
+    const { id } = created.json();
+    expect(cli('privacy:suppressions').json().map((s: { id: string }) => s.id)).toContain(id);
+    expect(cli('privacy:lift', id).json().lifted_at).not.toBeNull();
+    expect(cli('privacy:suppressions').json().map((s: { id: string }) => s.id)).not.toContain(id);
+    expect(cli('privacy:suppress', '--user', 'a', '--anonymous', 'b').code).toBe(2);
+  });
+
   it('explains bad usage with exit code 2 and failures with exit code 1', () => {
     const none = cli();
     expect(none.code).toBe(2);

@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { AuthModule } from '../auth/auth.module';
+import { MetricsModule } from '../metrics/metrics.module';
+import { RateLimitModule } from '../ratelimit/rate-limit.module';
+import { SuppressionsController } from './suppressions.controller';
+import { SuppressionsRepository } from './suppressions.repository';
+import { SuppressionsService } from './suppressions.service';
+
+/** Privacy requests: suppression of a person's future events (admin key). */
+@Module({
+  imports: [AuthModule, RateLimitModule, AuditModule, MetricsModule],
+  controllers: [SuppressionsController],
+  providers: [SuppressionsRepository, SuppressionsService],
+  exports: [SuppressionsService],
+})
+export class PrivacyModule {}
