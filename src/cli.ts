@@ -19,7 +19,9 @@ import { DeadLettersModule } from './deadletters/dead-letters.module';
 import { DeadLettersService } from './deadletters/dead-letters.service';
 import { DeadLetterStoreRepository } from './deadletters/dead-letter-store.repository';
 import { IngestService } from './ingest/ingest.service';
-import { SuppressionsService } from './privacy/suppressions.service';
+import { identityHash, SuppressionsService } from './privacy/suppressions.service';
+import { ExportRepository } from './privacy/export.repository';
+import { AuditRepository } from './audit/audit.repository';
 import { PrivacyModule } from './privacy/privacy.module';
 import { RollupsRepository } from './query/rollups.repository';
 
@@ -42,6 +44,8 @@ const USAGE = `Usage: npm run cli -- <verb> [options]
                   drop that person's future events (every api within a few seconds)
   privacy:suppressions [--all]
   privacy:lift <suppression id>
+  privacy:export (--user <userId> | --anonymous <anonymousId>) [--sources <id,id>]
+                  every stored event of that person, as NDJSON on stdout (streamed)
   rollups:rebuild --from <ISO date-time> --to <ISO date-time> [--source <id>]
                   recount event_counts_hourly for the whole UTC hours covering the range
 
@@ -53,6 +57,9 @@ function need(value: string | undefined, what: string): string {
   if (!value) throw new UsageError(`missing ${what}`);
   return value;
 }
+
+/** A verb that wrote its own output (NDJSON) returns this: nothing more is printed. */
+const STREAMED = Symbol('streamed');
 
 function idArg(v: string | undefined): string {
   if (!v || !/^\d{1,18}$/.test(v)) throw new UsageError('a dead letter id is a whole number');
@@ -154,6 +161,22 @@ export async function runCli(argv: string[], config: AppConfig): Promise<unknown
       }
       case 'privacy:suppressions':
         return await app.get(SuppressionsService).list(values.all ?? false);
+      case 'privacy:export': {
+        if ((values.user === undefined) === (values.anonymous === undefined)) throw new UsageError('give exactly one of --user and --anonymous');
+        const sourceIds = values.sources?.split(',').map((x) => uuidArg(x.trim())!).filter(Boolean);
+        const exports = app.get(ExportRepository);
+        const linked = values.user !== undefined ? await exports.linkedAnonymousIds(values.user, sourceIds) : [values.anonymous!];
+        await app.get(AuditRepository).append({ ...CLI_ACTOR, action: 'privacy.export', targetType: 'person', targetId: null, change: { identity: identityHash(values.user !== undefined ? 'userId' : 'anonymousId', (values.user ?? values.anonymous)!), sourceIds: sourceIds ?? null, linkedAnonymousIds: linked.length } });
+        const write = (line: string) => new Promise<void>((resolve) => (process.stdout.write(line) ? resolve() : process.stdout.once('drain', () => resolve())));
+        await write(`${JSON.stringify({ export: { userId: values.user ?? null, anonymousId: values.anonymous ?? null, linkedAnonymousIds: values.user !== undefined ? linked : [], sourceIds: sourceIds ?? null, at: new Date().toISOString() } })}\n`);
+        let events = 0;
+        for await (const page of exports.events({ userId: values.user, anonymousId: values.anonymous, sourceIds }, linked)) {
+          await write(page.map((e) => `${JSON.stringify(e)}\n`).join(''));
+          events += page.length;
+        }
+        await write(`${JSON.stringify({ end: { events } })}\n`);
+        return STREAMED;
+      }
       case 'privacy:lift': {
         const id = need(arg, '<suppression id>');
         if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new UsageError('<suppression id> is a uuid');
@@ -179,7 +202,7 @@ async function main(): Promise<void> {
     // The CLI is neither api nor worker: no subscriptions, no consumers.
     config = loadConfig({ ROLE: 'worker', METRICS_PORT: '' });
     const result = await runCli(process.argv.slice(2), config);
-    console.log(JSON.stringify(result, null, 2));
+    if (result !== STREAMED) console.log(JSON.stringify(result, null, 2));
     process.exit(0);
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

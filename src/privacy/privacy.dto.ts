@@ -26,3 +26,10 @@ export class SuppressionDto {
   @ApiProperty({ type: String, format: 'date-time' }) createdAt: Date;
   @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) liftedAt: Date | null;
 }
+
+export class ExportQueryDto {
+  @ApiPropertyOptional({ example: 'user-42', description: 'Exactly one of userId and anonymousId' }) @IsOptional() @IsString() @MinLength(1) @MaxLength(1000) userId?: string;
+  @ApiPropertyOptional({ example: 'a1b2c3' }) @IsOptional() @IsString() @MinLength(1) @MaxLength(1000) anonymousId?: string;
+  @ApiPropertyOptional({ type: [String], description: 'Only these sources (default: all); repeat the parameter', format: 'uuid' })
+  @IsOptional() @Transform(({ value }) => (typeof value === 'string' ? [value] : value)) @IsArray() @ArrayMaxSize(1000) @IsUUID('all', { each: true }) sourceIds?: string[];
+}

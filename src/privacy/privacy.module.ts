@@ -3,15 +3,17 @@ import { AuditModule } from '../audit/audit.module';
 import { AuthModule } from '../auth/auth.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { RateLimitModule } from '../ratelimit/rate-limit.module';
+import { ExportController } from './export.controller';
+import { ExportRepository } from './export.repository';
 import { SuppressionsController } from './suppressions.controller';
 import { SuppressionsRepository } from './suppressions.repository';
 import { SuppressionsService } from './suppressions.service';
 
-/** Privacy requests: suppression of a person's future events (admin key). */
+/** Privacy requests: suppression of a person's future events, export of their stored ones (admin key). */
 @Module({
   imports: [AuthModule, RateLimitModule, AuditModule, MetricsModule],
-  controllers: [SuppressionsController],
-  providers: [SuppressionsRepository, SuppressionsService],
-  exports: [SuppressionsService],
+  controllers: [SuppressionsController, ExportController],
+  providers: [SuppressionsRepository, SuppressionsService, ExportRepository],
+  exports: [SuppressionsService, ExportRepository],
 })
 export class PrivacyModule {}

@@ -101,6 +101,22 @@ describe('operator CLI', () => {
     expect(cli('privacy:suppress', '--user', 'a', '--anonymous', 'b').code).toBe(2);
   });
 
+  it('exports a person as NDJSON on stdout', async () => {
+    const sourceId = cli('sources:create', 'export-cli').json().id;
+    await withDb((db) =>
+      db.query(
+        `INSERT INTO events (source_id, message_id, type, event, user_id, "timestamp", received_at) SELECT $1, 'x' || i, 'track', 'E', 'cli-export', now() - i * interval '1 minute', now() FROM generate_series(1, 3) AS i`,
+        [sourceId],
+      ),
+    );
+    const r = cli('privacy:export', '--user', 'cli-export', '--sources', sourceId);
+    expect(r.code).toBe(0);
+    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines[0].export).toMatchObject({ userId: 'cli-export', linkedAnonymousIds: [] });
+    expect(lines.slice(1, -1).map((e: { messageId: string }) => e.messageId)).toEqual(['x3', 'x2', 'x1']);
+    expect(lines[lines.length - 1]).toEqual({ end: { events: 3 } });
+  });
+
   it('explains bad usage with exit code 2 and failures with exit code 1', () => {
     const none = cli();
     expect(none.code).toBe(2);
