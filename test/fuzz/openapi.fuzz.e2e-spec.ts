@@ -519,7 +519,19 @@ describe(`OpenAPI fuzz of every operation (FUZZ_SEED=${seed}, FUZZ_RUNS=${runs})
     }
     const ok = res.status >= 200 && res.status < 300;
     if (ok && !allowed(op)(cred, sourceParam, main.id)) fail(`a ${res.status} for a credential the route does not take`);
-    if (ok && res.status !== 204 && op.path !== '/metrics' && !String(res.headers['content-type']).startsWith('application/json')) fail('a success that is not JSON');
+    const type = String(res.headers['content-type']);
+    if (ok && type.startsWith('application/x-ndjson')) {
+      // A streamed export: every line JSON, the last one its end (or the error that stopped it).
+      const lines = res.text.trimEnd().split('\n');
+      for (const line of lines) {
+        try {
+          JSON.parse(line);
+        } catch {
+          fail(`an NDJSON line that is not JSON: ${line.slice(0, 200)}`);
+        }
+      }
+      if (!('end' in (JSON.parse(lines[lines.length - 1]) as object))) fail('an NDJSON export that does not end with its end line');
+    } else if (ok && res.status !== 204 && op.path !== '/metrics' && !type.startsWith('application/json')) fail('a success that is not JSON');
     if (['none', 'malformed', 'unknown'].includes(cred) && !/^\/(health|metrics)/.test(op.path)) {
       // Before authentication, only the request itself may be refused: its URL, its body, its size.
       const reason = (res.json as { reason?: string } | undefined)?.reason;
