@@ -19,9 +19,8 @@ import { DeadLettersModule } from './deadletters/dead-letters.module';
 import { DeadLettersService } from './deadletters/dead-letters.service';
 import { DeadLetterStoreRepository } from './deadletters/dead-letter-store.repository';
 import { IngestService } from './ingest/ingest.service';
-import { identityHash, SuppressionsService } from './privacy/suppressions.service';
-import { ExportRepository } from './privacy/export.repository';
-import { AuditRepository } from './audit/audit.repository';
+import { SuppressionsService } from './privacy/suppressions.service';
+import { ExportService } from './privacy/export.service';
 import { PrivacyModule } from './privacy/privacy.module';
 import { RollupsRepository } from './query/rollups.repository';
 
@@ -164,17 +163,9 @@ export async function runCli(argv: string[], config: AppConfig): Promise<unknown
       case 'privacy:export': {
         if ((values.user === undefined) === (values.anonymous === undefined)) throw new UsageError('give exactly one of --user and --anonymous');
         const sourceIds = values.sources?.split(',').map((x) => uuidArg(x.trim())!).filter(Boolean);
-        const exports = app.get(ExportRepository);
-        const linked = values.user !== undefined ? await exports.linkedAnonymousIds(values.user, sourceIds) : [values.anonymous!];
-        await app.get(AuditRepository).append({ ...CLI_ACTOR, action: 'privacy.export', targetType: 'person', targetId: null, change: { identity: identityHash(values.user !== undefined ? 'userId' : 'anonymousId', (values.user ?? values.anonymous)!), sourceIds: sourceIds ?? null, linkedAnonymousIds: linked.length } });
-        const write = (line: string) => new Promise<void>((resolve) => (process.stdout.write(line) ? resolve() : process.stdout.once('drain', () => resolve())));
-        await write(`${JSON.stringify({ export: { userId: values.user ?? null, anonymousId: values.anonymous ?? null, linkedAnonymousIds: values.user !== undefined ? linked : [], sourceIds: sourceIds ?? null, at: new Date().toISOString() } })}\n`);
-        let events = 0;
-        for await (const page of exports.events({ userId: values.user, anonymousId: values.anonymous, sourceIds }, linked)) {
-          await write(page.map((e) => `${JSON.stringify(e)}\n`).join(''));
-          events += page.length;
+        for await (const chunk of app.get(ExportService).lines({ userId: values.user, anonymousId: values.anonymous, sourceIds }, CLI_ACTOR)) {
+          if (!process.stdout.write(chunk)) await new Promise((resolve) => process.stdout.once('drain', resolve));
         }
-        await write(`${JSON.stringify({ end: { events } })}\n`);
         return STREAMED;
       }
       case 'privacy:lift': {

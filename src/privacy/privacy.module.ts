@@ -5,6 +5,7 @@ import { MetricsModule } from '../metrics/metrics.module';
 import { RateLimitModule } from '../ratelimit/rate-limit.module';
 import { ExportController } from './export.controller';
 import { ExportRepository } from './export.repository';
+import { ExportService } from './export.service';
 import { SuppressionsController } from './suppressions.controller';
 import { SuppressionsRepository } from './suppressions.repository';
 import { SuppressionsService } from './suppressions.service';
@@ -13,7 +14,7 @@ import { SuppressionsService } from './suppressions.service';
 @Module({
   imports: [AuthModule, RateLimitModule, AuditModule, MetricsModule],
   controllers: [SuppressionsController, ExportController],
-  providers: [SuppressionsRepository, SuppressionsService, ExportRepository],
-  exports: [SuppressionsService, ExportRepository],
+  providers: [SuppressionsRepository, SuppressionsService, ExportRepository, ExportService],
+  exports: [SuppressionsService, ExportService],
 })
 export class PrivacyModule {}
