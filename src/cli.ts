@@ -21,6 +21,8 @@ import { DeadLetterStoreRepository } from './deadletters/dead-letter-store.repos
 import { IngestService } from './ingest/ingest.service';
 import { SuppressionsService } from './privacy/suppressions.service';
 import { ExportService } from './privacy/export.service';
+import { deletionView } from './privacy/deletions.controller';
+import { DeletionsService } from './privacy/deletions.service';
 import { PrivacyModule } from './privacy/privacy.module';
 import { RollupsRepository } from './query/rollups.repository';
 
@@ -45,6 +47,10 @@ const USAGE = `Usage: npm run cli -- <verb> [options]
   privacy:lift <suppression id>
   privacy:export (--user <userId> | --anonymous <anonymousId>) [--sources <id,id>]
                   every stored event of that person, as NDJSON on stdout (streamed)
+  privacy:delete (--user <userId> | --anonymous <anonymousId>) [--sources <id,id>] [--suppress]
+                  queue the deletion of that person's data (a worker carries it out)
+  privacy:deletions                               (the latest 100 requests)
+  privacy:deletion <id>                           (status, progress, verification record)
   rollups:rebuild --from <ISO date-time> --to <ISO date-time> [--source <id>]
                   recount event_counts_hourly for the whole UTC hours covering the range
 
@@ -88,6 +94,7 @@ export async function runCli(argv: string[], config: AppConfig): Promise<unknown
       limit: { type: 'string' },
       user: { type: 'string' },
       anonymous: { type: 'string' },
+      suppress: { type: 'boolean' },
     },
   });
   const [verb, arg] = positionals;
@@ -167,6 +174,19 @@ export async function runCli(argv: string[], config: AppConfig): Promise<unknown
           if (!process.stdout.write(chunk)) await new Promise((resolve) => process.stdout.once('drain', resolve));
         }
         return STREAMED;
+      }
+      case 'privacy:delete': {
+        if ((values.user === undefined) === (values.anonymous === undefined)) throw new UsageError('give exactly one of --user and --anonymous');
+        const sourceIds = values.sources?.split(',').map((x) => uuidArg(x.trim())!).filter(Boolean);
+        const row = await app.get(DeletionsService).request({ userId: values.user, anonymousId: values.anonymous, sourceIds: sourceIds?.length ? sourceIds : undefined, suppress: values.suppress ?? false }, CLI_ACTOR);
+        return deletionView(row);
+      }
+      case 'privacy:deletions':
+        return (await app.get(DeletionsService).list()).map(deletionView);
+      case 'privacy:deletion': {
+        const id = need(arg, '<deletion id>');
+        if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new UsageError('<deletion id> is a uuid');
+        return deletionView(await app.get(DeletionsService).get(id));
       }
       case 'privacy:lift': {
         const id = need(arg, '<suppression id>');

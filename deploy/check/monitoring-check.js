@@ -39,6 +39,7 @@ const APP_METRICS = new Set([
   'sluice_query_duration_seconds', 'sluice_query_cache_total',
   'sluice_dead_letter_replays_total', 'sluice_dead_letter_discards_total', 'sluice_dead_letters_pending',
   'sluice_events_suppressed_total',
+  'sluice_privacy_deletions_total', 'sluice_privacy_deleted_rows_total', 'sluice_privacy_deletions_open',
 ]);
 // prom-client default metrics.
 const DEFAULT_METRIC = /^(process_|nodejs_)/;

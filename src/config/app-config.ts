@@ -27,6 +27,8 @@ export class AppConfig {
     outageMaxBackoffMs: number;
     partitionDaysAhead: number;
   };
+  /** Privacy deletions: rows per batch transaction. */
+  readonly lifecycle: { batchRows: number };
   readonly shutdownTimeoutMs: number;
   readonly keyCacheTtlMs: number;
   /** Fastify's trustProxy: false, true, a hop count, or a list of addresses/CIDRs. */
@@ -85,6 +87,7 @@ export class AppConfig {
       outageMaxBackoffMs: env.DB_OUTAGE_MAX_BACKOFF_MS,
       partitionDaysAhead: env.PARTITION_DAYS_AHEAD,
     };
+    this.lifecycle = { batchRows: env.LIFECYCLE_BATCH_ROWS };
     this.shutdownTimeoutMs = env.SHUTDOWN_TIMEOUT_MS;
     this.keyCacheTtlMs = env.KEY_CACHE_TTL_MS;
     const tp = env.TRUST_PROXY.trim();

@@ -172,6 +172,20 @@ export class MetricsService {
     help: "1 while the worker's queue consumer runs; 0 once it stopped (the worker then exits non-zero)",
   }));
 
+  readonly privacyDeletions = getOrCreate('sluice_privacy_deletions_total', () => new Counter({
+    name: 'sluice_privacy_deletions_total',
+    help: 'Deletion requests finished (verified: nothing of the person remains; unverified: rows kept arriving) or interrupted and left to retry (retried)',
+    labelNames: ['outcome'],
+  }));
+  readonly privacyDeletedRows = getOrCreate('sluice_privacy_deleted_rows_total', () => new Counter({
+    name: 'sluice_privacy_deleted_rows_total',
+    help: 'Rows removed by deletion requests, by table (events, event_dedup, dead_letters, and rollup rows removed or lowered)',
+    labelNames: ['table'],
+  }));
+  readonly privacyDeletionsOpen = getOrCreate('sluice_privacy_deletions_open', () => new Gauge({
+    name: 'sluice_privacy_deletions_open',
+    help: 'Deletion requests not done yet (pending or running)',
+  }));
   /** Registers a scrape-time refresher (queue counts); returns its removal. */
   onCollect(collector: Collector): () => void {
     MetricsService.collectors.add(collector);

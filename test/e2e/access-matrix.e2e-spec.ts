@@ -96,6 +96,9 @@ describe('access matrix', () => {
     admin('post', '/v1/admin/privacy/suppressions', '/v1/admin/privacy/suppressions', 201, { userId: 'matrix-user', sourceIds: ['00000000-0000-4000-8000-000000000000'] }),
     admin('get', '/v1/admin/privacy/suppressions', '/v1/admin/privacy/suppressions', 200),
     admin('get', '/v1/admin/privacy/exports', '/v1/admin/privacy/exports?userId=matrix-nobody', 200),
+    admin('post', '/v1/admin/privacy/deletions', '/v1/admin/privacy/deletions', 202, { userId: 'matrix-nobody', sourceIds: ['00000000-0000-4000-8000-000000000000'] }),
+    admin('get', '/v1/admin/privacy/deletions', '/v1/admin/privacy/deletions', 200),
+    admin('get', '/v1/admin/privacy/deletions/{id}', '/v1/admin/privacy/deletions/00000000-0000-4000-8000-000000000000', 404),
     admin('delete', '/v1/admin/privacy/suppressions/{id}', '/v1/admin/privacy/suppressions/00000000-0000-4000-8000-000000000000', 404),
     // Unknown dead letter / replay ids: 404 for an admin key, refused before that for the rest.
     admin('get', '/v1/admin/dead-letters/{id}', '/v1/admin/dead-letters/999999999', 404),

@@ -117,6 +117,21 @@ describe('operator CLI', () => {
     expect(lines[lines.length - 1]).toEqual({ end: { events: 3 } });
   });
 
+  it('queues a deletion (with suppression) and shows it; a worker carries it out', () => {
+    const sourceId = cli('sources:create', 'delete-cli').json().id;
+    const r = cli('privacy:delete', '--user', 'cli-delete', '--sources', sourceId, '--suppress');
+    expect(r.code).toBe(0);
+    const created = r.json();
+    expect(created).toMatchObject({ status: 'pending', sourceIds: [sourceId], identity: { kind: 'userId' } });
+    expect(created.suppressionId).toEqual(expect.any(String));
+    expect(JSON.stringify(created)).not.toContain('cli-delete');
+    expect(cli('privacy:deletion', created.id).json()).toMatchObject({ id: created.id });
+    expect(cli('privacy:deletions').json().map((d: { id: string }) => d.id)).toContain(created.id);
+    expect(cli('privacy:suppressions').json().map((s: { id: string }) => s.id)).toContain(created.suppressionId);
+    expect(cli('privacy:delete', '--user', 'a', '--anonymous', 'b').code).toBe(2);
+    expect(cli('privacy:deletion', 'not-a-uuid').code).toBe(2);
+  });
+
   it('explains bad usage with exit code 2 and failures with exit code 1', () => {
     const none = cli();
     expect(none.code).toBe(2);
