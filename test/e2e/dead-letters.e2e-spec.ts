@@ -60,7 +60,7 @@ describe('dead letters: fix, replay, discard', () => {
     expect(again.body).toEqual({ replayed: [], rejected: [], skipped: [id] });
     expect((await t.http.get(`/v1/admin/dead-letters/${id}`).set(admin())).body.status).toBe('replayed');
 
-    const audit = await withDb(async (db) => (await db.query(`SELECT action FROM audit_log WHERE target_id = $1 ORDER BY id`, [id])).rows.map((r: { action: string }) => r.action));
+    const audit = await withDb(async (db) => (await db.query(`SELECT action FROM audit_log WHERE target_type = 'dead_letter' AND target_id = $1 ORDER BY id`, [id])).rows.map((r: { action: string }) => r.action));
     expect(audit).toEqual(['dead_letter.fix', 'dead_letter.replay', 'dead_letter.replay']);
   });
 
