@@ -25,6 +25,9 @@ import { deletionView } from './privacy/deletions.controller';
 import { DeletionsService } from './privacy/deletions.service';
 import { PrivacyModule } from './privacy/privacy.module';
 import { RollupsRepository } from './query/rollups.repository';
+import { LifecycleModule } from './lifecycle/lifecycle.module';
+import { RETENTION_JOB, RetentionScheduler } from './lifecycle/retention.scheduler';
+import { ScheduledRunsRepository } from './lifecycle/scheduled-runs.repository';
 
 const USAGE = `Usage: npm run cli -- <verb> [options]
 
@@ -35,6 +38,7 @@ const USAGE = `Usage: npm run cli -- <verb> [options]
   sources:create <name>
   sources:list
   sources:delete <source id>
+  sources:retention <source id> <days|none>      (keep fewer days than RETENTION_DAYS; none: the global)
   dead-letters:list [--source <id>] [--reason <code>] [--status pending|replayed|discarded] [--limit <n>]
   dead-letters:show <id>                          (the original payload, byte for byte)
   dead-letters:replay <id> [<id> ...]             (back through ingestion; stored once)
@@ -53,6 +57,8 @@ const USAGE = `Usage: npm run cli -- <verb> [options]
   privacy:deletion <id>                           (status, progress, verification record)
   rollups:rebuild --from <ISO date-time> --to <ISO date-time> [--source <id>]
                   recount event_counts_hourly for the whole UTC hours covering the range
+  retention:run                                   (a retention pass now, unless a worker is running one)
+  retention:status                                (the last run: when, how long, what it removed)
 
 Output is JSON. Connection settings come from the environment (DATABASE_URL, REDIS_URL, ...).`;
 
@@ -100,7 +106,7 @@ export async function runCli(argv: string[], config: AppConfig): Promise<unknown
   const [verb, arg] = positionals;
   if (!verb) throw new UsageError('missing verb');
 
-  @Module({ imports: [CoreModule.forRoot(config), SourcesModule, RollupsModule, DeadLettersModule, PrivacyModule] })
+  @Module({ imports: [CoreModule.forRoot(config), SourcesModule, RollupsModule, DeadLettersModule, PrivacyModule, LifecycleModule] })
   class CliModule {}
   const app = await NestFactory.createApplicationContext(CliModule, { logger: ['error'], abortOnError: false });
   try {
@@ -129,6 +135,11 @@ export async function runCli(argv: string[], config: AppConfig): Promise<unknown
       case 'sources:delete':
         await sources.deleteSource(need(arg, '<source id>'), CLI_ACTOR);
         return { deleted: arg };
+      case 'sources:retention': {
+        const days = positionals[2];
+        if (days === undefined || !(days === 'none' || (/^\d{1,5}$/.test(days) && Number(days) >= 1 && Number(days) <= 36500))) throw new UsageError('give the days (1-36500) or none');
+        return await sources.updateSource(need(arg, '<source id>'), { retentionDays: days === 'none' ? null : Number(days) }, CLI_ACTOR);
+      }
       case 'dead-letters:list': {
         const limit = values.limit === undefined ? 100 : Number(values.limit);
         if (!(Number.isInteger(limit) && limit >= 1 && limit <= 1000)) throw new UsageError('--limit must be 1 to 1000');
@@ -199,6 +210,14 @@ export async function runCli(argv: string[], config: AppConfig): Promise<unknown
         if (values.source && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(values.source)) throw new UsageError('--source must be a source id (uuid)');
         return await app.get(RollupsRepository).rebuild(from, to, values.source);
       }
+      case 'retention:run': {
+        const scheduler = app.get(RetentionScheduler);
+        const report = await scheduler.tick(true);
+        if (report === null) throw new Error(scheduler.lastError ?? 'retention did not run: a worker is running it now (see retention:status)');
+        return report;
+      }
+      case 'retention:status':
+        return (await app.get(ScheduledRunsRepository).list()).find((r) => r.name === RETENTION_JOB) ?? { name: RETENTION_JOB, runs: 0 };
       default:
         throw new UsageError(`unknown verb "${verb}"`);
     }

@@ -40,6 +40,9 @@ const APP_METRICS = new Set([
   'sluice_dead_letter_replays_total', 'sluice_dead_letter_discards_total', 'sluice_dead_letters_pending',
   'sluice_events_suppressed_total',
   'sluice_privacy_deletions_total', 'sluice_privacy_deleted_rows_total', 'sluice_privacy_deletions_open',
+  // Retention: the scheduled task's last success, interval and duration (every worker reports them), what it removed.
+  'sluice_scheduled_job_last_success_timestamp_seconds', 'sluice_scheduled_job_interval_seconds', 'sluice_scheduled_job_last_duration_seconds',
+  'sluice_retention_removed_rows_total', 'sluice_retention_partitions_dropped_total',
 ]);
 // prom-client default metrics.
 const DEFAULT_METRIC = /^(process_|nodejs_)/;

@@ -65,11 +65,11 @@ export class ApiKeysRepository {
   async findByKeyId(keyId: string): Promise<{ hash: Buffer; active: boolean; principal: KeyPrincipal } | null> {
     const rows: {
       id: string; key_id: string; kind: KeyKind; source_id: string | null; source_ids: string[] | null; secret_hash: Buffer; active: boolean;
-      rate_limit_rps: number | null; rate_limit_eps: number | null; daily_event_quota: string | null;
+      rate_limit_rps: number | null; rate_limit_eps: number | null; daily_event_quota: string | null; retention_days: number | null;
     }[] = await this.db.query(
       `SELECT k.id, k.key_id, k.kind, k.source_id, k.source_ids, k.secret_hash,
               (k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())) AS active,
-              s.rate_limit_rps, s.rate_limit_eps, s.daily_event_quota
+              s.rate_limit_rps, s.rate_limit_eps, s.daily_event_quota, s.retention_days
          FROM api_keys k LEFT JOIN sources s ON s.id = k.source_id
         WHERE k.key_id = $1`,
       [keyId],
@@ -86,7 +86,7 @@ export class ApiKeysRepository {
         kind: r.kind,
         sourceId: r.source_id,
         sourceIds: r.source_ids,
-        limits: { rps: r.rate_limit_rps, eps: r.rate_limit_eps, dailyQuota: r.daily_event_quota === null ? null : Number(r.daily_event_quota) },
+        limits: { rps: r.rate_limit_rps, eps: r.rate_limit_eps, dailyQuota: r.daily_event_quota === null ? null : Number(r.daily_event_quota), retentionDays: r.retention_days },
       },
     };
   }

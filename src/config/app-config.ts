@@ -28,7 +28,7 @@ export class AppConfig {
     partitionDaysAhead: number;
   };
   /** Privacy deletions: rows per batch transaction. */
-  readonly lifecycle: { batchRows: number };
+  readonly lifecycle: { batchRows: number; retentionIntervalMs: number };
   readonly shutdownTimeoutMs: number;
   readonly keyCacheTtlMs: number;
   /** Fastify's trustProxy: false, true, a hop count, or a list of addresses/CIDRs. */
@@ -87,7 +87,7 @@ export class AppConfig {
       outageMaxBackoffMs: env.DB_OUTAGE_MAX_BACKOFF_MS,
       partitionDaysAhead: env.PARTITION_DAYS_AHEAD,
     };
-    this.lifecycle = { batchRows: env.LIFECYCLE_BATCH_ROWS };
+    this.lifecycle = { batchRows: env.LIFECYCLE_BATCH_ROWS, retentionIntervalMs: env.RETENTION_INTERVAL_MS };
     this.shutdownTimeoutMs = env.SHUTDOWN_TIMEOUT_MS;
     this.keyCacheTtlMs = env.KEY_CACHE_TTL_MS;
     const tp = env.TRUST_PROXY.trim();

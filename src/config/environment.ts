@@ -93,6 +93,7 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(100) @Max(600000) DB_OUTAGE_MAX_BACKOFF_MS = 5000;
   @Transform(toInt) @IsInt() @Min(0) @Max(366) PARTITION_DAYS_AHEAD = 7;
   @Transform(toInt) @IsInt() @Min(100) @Max(100000) LIFECYCLE_BATCH_ROWS = 5000;
+  @Transform(toInt) @IsInt() @Min(1000) @Max(604800000) RETENTION_INTERVAL_MS = 3600000;
   @Transform(toInt) @IsInt() @Min(1000) @Max(600000) SHUTDOWN_TIMEOUT_MS = 25000;
   // At most 5 s: this bounds how long a revoked key keeps working if a pub/sub message is lost.
   @Transform(toInt) @IsInt() @Min(0) @Max(5000) KEY_CACHE_TTL_MS = 5000;
@@ -141,7 +142,7 @@ export const VARIABLES: VariableDoc[] = [
   { name: 'MAX_BATCH_EVENTS', default: '2500', description: 'Most events in one `/v1/batch`; longer batches get 400 `batch_too_long`.' },
   { name: 'MAX_BATCH_CONTEXT_FANOUT_BYTES', default: '2048000', description: 'A batch envelope `context`/`integrations` is merged into each of its events: its size times the number of events may not exceed this (413 `batch_context_fanout`), which bounds what one request can cost PostgreSQL.' },
   { name: 'MAX_EVENT_DEPTH', default: '64', description: 'Deepest nesting of objects and arrays in an event; deeper events are rejected one by one (`event_too_deep`).' },
-  { name: 'RETENTION_DAYS', default: '730', description: 'The retention window, in days. Events whose (corrected) timestamp is older are rejected at the door (`timestamp_past_retention`), and daily partitions are created for any day inside it that receives events. Nothing stored is dropped yet when it ages out of the window: the retention job is not built yet.' },
+  { name: 'RETENTION_DAYS', default: '730', description: 'The retention window, in days. Events whose (corrected) timestamp is older are rejected at the door (`timestamp_past_retention`), and daily partitions are created for any day inside it that receives events. The retention job (worker role, every RETENTION_INTERVAL_MS) drops the daily partitions of UTC days wholly older than the window, with their dedup claims and rollups, and deletes dead letters older than it. A source may keep fewer days (`retentionDays` on the source).' },
   { name: 'BATCH_FLUSH_EVENTS', default: '500', description: 'The api groups concurrent requests into one queue job; it flushes at this many events...' },
   { name: 'BATCH_FLUSH_MS', default: '5', description: '...or this many milliseconds after the first pending event, whichever comes first.' },
   { name: 'BATCH_MAX_IN_FLIGHT', default: '2', description: 'While fewer flushes than this are under way, pending events go out at the end of the event-loop turn (no added latency at low load); while that many are under way, events gather until one completes (bigger jobs under load). 0: flush only on BATCH_FLUSH_EVENTS or BATCH_FLUSH_MS.' },
@@ -155,7 +156,8 @@ export const VARIABLES: VariableDoc[] = [
   { name: 'JOB_MAX_STALLS', default: '3', description: 'A job whose worker died this many times while running it is treated as poison: split in halves and retried until the event that kills workers stands alone, which is dead-lettered.' },
   { name: 'DB_OUTAGE_MAX_BACKOFF_MS', default: '5000', description: 'While PostgreSQL is unavailable (connection refused or lost, SQLSTATE 08, 53, 57P0x, timeouts) the worker holds its jobs and retries with a backoff capped at this, for as long as the outage lasts, without using up JOB_ATTEMPTS.' },
   { name: 'PARTITION_DAYS_AHEAD', default: '7', description: 'Daily `events` partitions the worker keeps created ahead of today.' },
-  { name: 'LIFECYCLE_BATCH_ROWS', default: '5000', description: 'Rows per transaction of a privacy deletion: each batch is one short transaction, so ingestion is never held up for long.' },
+  { name: 'LIFECYCLE_BATCH_ROWS', default: '5000', description: 'Rows per transaction of a privacy deletion or of a per-source retention cleanup: each batch is one short transaction, so ingestion is never held up for long.' },
+  { name: 'RETENTION_INTERVAL_MS', default: '3600000', description: 'How often the retention job runs (worker role): once per interval across all workers (a claim in `scheduled_runs`), retried a minute after a failure. SluiceRetentionNotRunning alerts when it has not succeeded in twice this.' },
   { name: 'SHUTDOWN_TIMEOUT_MS', default: '25000', description: 'Longest graceful drain after SIGTERM before the process exits anyway.' },
   { name: 'KEY_CACHE_TTL_MS', default: '5000', description: 'How long an api process trusts a verified key (and its source\'s limits) before checking the database again; at most 5000. Revocations also reach every replica at once over Redis pub/sub.' },
   { name: 'TRUST_PROXY', default: 'false', description: 'Honour `X-Forwarded-For` only from these proxies: `true` (any: only behind a proxy that overwrites the header), a hop count, or a comma-separated list of IPs/CIDRs.' },

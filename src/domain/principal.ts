@@ -4,6 +4,8 @@ export interface SourceLimits {
   rps: number | null;
   eps: number | null;
   dailyQuota: number | null;
+  /** The source keeps its events this many days (below RETENTION_DAYS); null: the global retention. */
+  retentionDays: number | null;
 }
 
 /** Who is calling: a verified key, the bootstrap ADMIN_TOKEN, or the operator CLI. */

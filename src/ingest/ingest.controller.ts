@@ -130,8 +130,10 @@ function accepted(req: FastifyRequest, result: IngestResult): IngestResponse {
 
 function context(req: FastifyRequest): IngestContext {
   const length = Number(req.headers['content-length']);
+  const key = req.principal as KeyPrincipal;
   return {
-    sourceId: (req.principal as KeyPrincipal).sourceId!,
+    sourceId: key.sourceId!,
+    retentionDays: key.limits.retentionDays,
     requestId: req.id,
     ip: req.ip,
     // Only a plain (uncompressed) body's length bounds every event in it.

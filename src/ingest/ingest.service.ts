@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DetailedBadRequest, RetryLaterException } from '../common/errors';
 import { AppConfig } from '../config';
 import { EventType } from '../domain/events/event-types';
-import { clientTime, eventTimes, pastRetention } from '../domain/events/timestamps';
+import { clientTime, effectiveRetentionDays, eventTimes, pastRetention } from '../domain/events/timestamps';
 import { MetricsService } from '../metrics/metrics.service';
 import { EventsQueueProducer, QueueUnavailableError } from '../queue/events-queue.producer';
 import { AcceptedEvent, IncomingEvent, JobRequest } from '../queue/queue.constants';
@@ -19,6 +19,8 @@ export interface IngestContext {
   ip?: string;
   /** Set when the whole body is small enough that no single event can exceed the limit. */
   bodyBytes?: number;
+  /** The source's own retention (days), when it keeps less than RETENTION_DAYS. */
+  retentionDays?: number | null;
 }
 
 export interface RejectedEvent extends Rejection {
@@ -178,7 +180,7 @@ export class IngestService {
   /** What ingestion would say of one event on its own (its `type` field names its call): null if valid. */
   check(event: unknown, now = Date.now()): Rejection | null {
     const type = isPlainObject(event) ? (event.type as string) : undefined;
-    return validateEvent(event as Record<string, any>, type) ?? this.contentRejection(event as Record<string, unknown>, {}, undefined, now);
+    return validateEvent(event as Record<string, any>, type) ?? this.contentRejection(event as Record<string, unknown>, {}, undefined, now, this.config.retentionDays);
   }
 
   /**
@@ -188,6 +190,7 @@ export class IngestService {
   private async ingest(raw: unknown[], type: EventType | undefined, ctx: IngestContext, envelope: BatchEnvelope = {}): Promise<IngestResult> {
     const now = Date.now();
     const receivedAt = new Date(now).toISOString();
+    const retentionDays = effectiveRetentionDays(ctx.retentionDays, this.config.retentionDays);
     const rejected: RejectedEvent[] = [];
     const accepted: AcceptedEvent[] = [];
     let suppressed = 0;
@@ -197,7 +200,7 @@ export class IngestService {
     for (let i = 0; i < raw.length; i++) {
       const event = raw[i] as Record<string, any>;
       const eventType = type ?? (isPlainObject(event) ? (event.type as string) : undefined);
-      const rejection = validateEvent(event, eventType) ?? this.contentRejection(event, envelope, ctx.bodyBytes, now);
+      const rejection = validateEvent(event, eventType) ?? this.contentRejection(event, envelope, ctx.bodyBytes, now, retentionDays);
       if (rejection) {
         rejected.push({ index: i, ...rejection });
         continue;
@@ -242,7 +245,7 @@ export class IngestService {
    * Depth, storable text and numbers, size as stored, and age: what the schema cannot say.
    * `bodyBytes`, the size of an uncompressed body, bounds each event in it.
    */
-  private contentRejection(event: Record<string, unknown>, envelope: BatchEnvelope, bodyBytes: number | undefined, now: number): Rejection | null {
+  private contentRejection(event: Record<string, unknown>, envelope: BatchEnvelope, bodyBytes: number | undefined, now: number, retentionDays: number): Rejection | null {
     const { maxEventBytes, maxEventDepth } = this.config.limits;
     const envelopeBytes = envelope.bytes ?? 0;
     const budget = maxEventBytes - envelopeBytes;
@@ -264,10 +267,10 @@ export class IngestService {
       }
     }
     const times = eventTimes(now, { ...event, sentAt: event.sentAt ?? envelope.sentAt }, this.config.worker.partitionDaysAhead);
-    if (pastRetention(times.timestamp, now, this.config.retentionDays)) {
+    if (pastRetention(times.timestamp, now, retentionDays)) {
       return {
         reason: 'timestamp_past_retention',
-        message: `the event's time (${new Date(times.timestamp).toISOString()}, after clock-skew correction) is older than the retention of ${this.config.retentionDays} days`,
+        message: `the event's time (${new Date(times.timestamp).toISOString()}, after clock-skew correction) is older than the retention of ${retentionDays} days${retentionDays < this.config.retentionDays ? ' this source keeps' : ''}`,
       };
     }
     return null;

@@ -15,6 +15,15 @@ const LAG_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 3
 @Injectable()
 export class MetricsService {
   private static collectors = new Set<Collector>();
+  // Refreshers of a group of metrics: each metric of the group awaits the same refresh, so one
+  // scrape reads one fresh value and queries once.
+  private static groups = new Map<string, { collect: Collector; inflight?: Promise<void> }>();
+  private static refresh(group: string): Promise<void> | undefined {
+    const g = MetricsService.groups.get(group);
+    if (!g) return undefined;
+    g.inflight ??= Promise.resolve(g.collect()).catch(() => undefined).finally(() => (g.inflight = undefined));
+    return g.inflight;
+  }
 
   readonly httpDuration = getOrCreate('http_request_duration_seconds', () => new Histogram({
     name: 'http_request_duration_seconds',
@@ -186,6 +195,39 @@ export class MetricsService {
     name: 'sluice_privacy_deletions_open',
     help: 'Deletion requests not done yet (pending or running)',
   }));
+  readonly scheduledJobLastSuccess = getOrCreate('sluice_scheduled_job_last_success_timestamp_seconds', () => new Gauge({
+    name: 'sluice_scheduled_job_last_success_timestamp_seconds',
+    help: 'When a scheduled task (retention) last succeeded, on whichever worker ran it (0: never); every worker reports it from scheduled_runs',
+    labelNames: ['task'],
+    collect: () => MetricsService.refresh('scheduled_jobs'),
+  }));
+  readonly scheduledJobInterval = getOrCreate('sluice_scheduled_job_interval_seconds', () => new Gauge({
+    name: 'sluice_scheduled_job_interval_seconds',
+    help: 'How often a scheduled job is meant to run',
+    labelNames: ['task'],
+    collect: () => MetricsService.refresh('scheduled_jobs'),
+  }));
+  readonly scheduledJobDuration = getOrCreate('sluice_scheduled_job_last_duration_seconds', () => new Gauge({
+    name: 'sluice_scheduled_job_last_duration_seconds',
+    help: 'How long the last run of a scheduled job took (success or failure)',
+    labelNames: ['task'],
+    collect: () => MetricsService.refresh('scheduled_jobs'),
+  }));
+  readonly retentionRemovedRows = getOrCreate('sluice_retention_removed_rows_total', () => new Counter({
+    name: 'sluice_retention_removed_rows_total',
+    help: 'Rows the retention job removed, by table (events counts rows of dropped partitions and of per-source cleanups)',
+    labelNames: ['table'],
+  }));
+  readonly retentionPartitionsDropped = getOrCreate('sluice_retention_partitions_dropped_total', () => new Counter({
+    name: 'sluice_retention_partitions_dropped_total',
+    help: 'Daily events partitions dropped by the retention job',
+  }));
+  /** The scrape-time refresher of the scheduled-job gauges (read from scheduled_runs); returns its removal. */
+  onCollectScheduledJobs(collect: Collector): () => void {
+    MetricsService.groups.set('scheduled_jobs', { collect });
+    return () => MetricsService.groups.delete('scheduled_jobs');
+  }
+
   /** Registers a scrape-time refresher (queue counts); returns its removal. */
   onCollect(collector: Collector): () => void {
     MetricsService.collectors.add(collector);

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
+import { quoteIdent } from '../database/sql';
 
 export type DeletionStatus = 'pending' | 'running' | 'done';
 
@@ -316,7 +317,3 @@ UPDATE privacy_deletions SET progress = jsonb_set(progress, '{removed}', (
   SELECT jsonb_object_agg(k, coalesce((progress->'removed'->>k)::bigint, 0) + coalesce((d->>k)::bigint, 0))
     FROM jsonb_object_keys(coalesce(progress->'removed', '{}'::jsonb) || $2::jsonb) AS k, (SELECT $2::jsonb AS d) x))
  WHERE id = $1`;
-
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}

@@ -8,6 +8,7 @@ export class SourceEntity {
   @Column('int', { name: 'rate_limit_eps', nullable: true }) rateLimitEps: number | null;
   @Column('bigint', { name: 'daily_event_quota', nullable: true, transformer: { to: (v: number | null) => v, from: (v: string | null) => (v === null ? null : Number(v)) } })
   dailyEventQuota: number | null;
+  @Column('int', { name: 'retention_days', nullable: true }) retentionDays: number | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
 }

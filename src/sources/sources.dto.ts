@@ -25,6 +25,9 @@ export class UpdateSourceDto {
   @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 0, maximum: PG_BIGINT_SAFE_MAX, example: 10_000_000, description: 'Events per UTC day; null: global default; 0: unlimited' })
   @ValidateIf((_, v) => v !== null) @IsOptional() @IsInt() @Min(0) @Max(PG_BIGINT_SAFE_MAX)
   dailyEventQuota?: number | null;
+  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 1, maximum: 36500, example: 90, description: 'Days this source keeps its events (whole UTC days, like RETENTION_DAYS): older ones are refused at the door and deleted by the retention job. At most RETENTION_DAYS takes effect; null: the global retention.' })
+  @ValidateIf((_, v) => v !== null) @IsOptional() @IsInt() @Min(1) @Max(36500)
+  retentionDays?: number | null;
 }
 
 export class KeySummaryDto {
@@ -52,12 +55,18 @@ export class LimitsDto {
   @ApiPropertyOptional({ nullable: true, type: Number }) dailyEventQuota: number | null;
 }
 
+export class RetentionDto {
+  @ApiPropertyOptional({ nullable: true, type: Number, description: 'The days set on this source; null: none (the global retention applies)' }) retentionDays: number | null;
+  @ApiProperty({ type: Number, description: 'The days that take effect: the shorter of retentionDays and RETENTION_DAYS' }) effectiveDays: number;
+}
+
 export class SourceDto {
   @ApiProperty({ example: '5b0e6c7e-8a0b-4c51-9b8e-0c1f3a0d8e21' }) id: string;
   @ApiProperty({ example: 'web-app' }) name: string;
   @ApiProperty() createdAt: Date;
   @ApiProperty() updatedAt: Date;
   @ApiProperty({ type: LimitsDto, description: 'null values use the global defaults' }) limits: LimitsDto;
+  @ApiProperty({ type: RetentionDto }) retention: RetentionDto;
   @ApiProperty({ type: [KeySummaryDto] }) writeKeys: KeySummaryDto[];
 }
 

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { SourceEntity } from './source.entity';
 
-export type SourcePatch = Partial<Pick<SourceEntity, 'name' | 'rateLimitRps' | 'rateLimitEps' | 'dailyEventQuota'>>;
+export type SourcePatch = Partial<Pick<SourceEntity, 'name' | 'rateLimitRps' | 'rateLimitEps' | 'dailyEventQuota' | 'retentionDays'>>;
 
 @Injectable()
 export class SourcesRepository {

@@ -1,5 +1,7 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { Actor } from '../audit/actor';
+import { AppConfig } from '../config';
+import { effectiveRetentionDays } from '../domain/events/timestamps';
 import { AuditRepository } from '../audit/audit.repository';
 import { KeyInvalidationService } from '../auth/key-invalidation.service';
 import { ApiKeysRepository } from '../auth/api-keys.repository';
@@ -9,7 +11,7 @@ import { SourceEntity } from './source.entity';
 import { CreatedSourceDto, SourceDto, UpdateSourceDto } from './sources.dto';
 import { SourcePatch, SourcesRepository } from './sources.repository';
 
-const LIMIT_FIELDS = ['rateLimitRps', 'rateLimitEps', 'dailyEventQuota'] as const;
+const SETTINGS = ['rateLimitRps', 'rateLimitEps', 'dailyEventQuota', 'retentionDays'] as const;
 
 @Injectable()
 export class SourcesService {
@@ -19,6 +21,7 @@ export class SourcesService {
     private readonly keysService: KeysService,
     private readonly audit: AuditRepository,
     private readonly invalidation: KeyInvalidationService,
+    private readonly config: AppConfig,
   ) {}
 
   /** Creates a source and its first write key together; the key is returned only here. */
@@ -53,7 +56,7 @@ export class SourcesService {
         patch.name = dto.name.trim();
         change.name = { from: before.name, to: patch.name };
       }
-      for (const f of LIMIT_FIELDS) {
+      for (const f of SETTINGS) {
         if (dto[f] !== undefined && dto[f] !== before[f]) {
           patch[f] = dto[f];
           change[f] = { from: before[f], to: dto[f] };
@@ -63,7 +66,7 @@ export class SourcesService {
       if (Object.keys(change).length) await this.audit.append({ ...actor, action: 'source.update', targetType: 'source', targetId: id, change }, m);
       return after;
     });
-    // Limits travel with cached keys: drop the caches so the new limits apply at once.
+    // Limits and retention travel with cached keys: drop the caches so the new ones apply at once.
     await this.invalidation.publish();
     return this.view(updated);
   }
@@ -84,6 +87,7 @@ export class SourcesService {
       createdAt: s.createdAt,
       updatedAt: s.updatedAt,
       limits: { rateLimitRps: s.rateLimitRps, rateLimitEps: s.rateLimitEps, dailyEventQuota: s.dailyEventQuota },
+      retention: { retentionDays: s.retentionDays, effectiveDays: effectiveRetentionDays(s.retentionDays, this.config.retentionDays) },
       writeKeys: (await this.keys.listForSource(s.id)).map(keySummary),
     };
   }

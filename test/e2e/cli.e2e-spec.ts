@@ -9,9 +9,10 @@ describe('operator CLI', () => {
   const prefix = uniqueName('cli');
   afterAll(() => deleteRedisPrefix(prefix));
 
+  // RETENTION_DAYS at its maximum: a retention pass here must not touch other tests' rows.
   const cli = (...args: string[]) => {
     const r = spawnSync(process.execPath, [join(__dirname, '..', '..', 'dist', 'cli.js'), ...args], {
-      env: { PATH: process.env.PATH ?? '', DATABASE_URL: testDatabaseUrl(), REDIS_URL, QUEUE_PREFIX: prefix, NODE_ENV: 'production' },
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: testDatabaseUrl(), REDIS_URL, QUEUE_PREFIX: prefix, NODE_ENV: 'production', RETENTION_DAYS: '36500' },
       encoding: 'utf8',
       timeout: 60_000,
     });
@@ -130,6 +131,18 @@ describe('operator CLI', () => {
     expect(cli('privacy:suppressions').json().map((s: { id: string }) => s.id)).toContain(created.suppressionId);
     expect(cli('privacy:delete', '--user', 'a', '--anonymous', 'b').code).toBe(2);
     expect(cli('privacy:deletion', 'not-a-uuid').code).toBe(2);
+  });
+
+  it('sets a source\'s retention, runs a retention pass now and shows the last run', () => {
+    const sourceId = cli('sources:create', 'retention-cli').json().id;
+    expect(cli('sources:retention', sourceId, '30').json().retention).toEqual({ retentionDays: 30, effectiveDays: 30 });
+    expect(cli('sources:retention', sourceId, 'none').json().retention).toEqual({ retentionDays: null, effectiveDays: 36500 });
+    expect(cli('sources:retention', sourceId, '0').code).toBe(2);
+    expect(cli('sources:retention', sourceId, '40000').code).toBe(2);
+    const run = cli('retention:run');
+    expect(run.code).toBe(0);
+    expect(run.json()).toMatchObject({ partitionsDropped: [], removed: { events: 0 }, cutoff: expect.stringMatching(/T00:00:00.000Z$/) });
+    expect(cli('retention:status').json()).toMatchObject({ name: 'retention', outcome: 'ok', result: { cutoff: run.json().cutoff } });
   });
 
   it('explains bad usage with exit code 2 and failures with exit code 1', () => {

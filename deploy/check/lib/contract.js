@@ -18,8 +18,8 @@ module.exports = {
     // Query API: rollups (the worker keeps them, the stats routes read them: one value for both),
     // statement timeout, bucket limit, aggregate cache.
     'ROLLUPS', 'QUERY_STATEMENT_TIMEOUT_MS', 'QUERY_MAX_BUCKETS', 'QUERY_CACHE_TTL_MS',
-    // Privacy deletions: rows per batch transaction.
-    'LIFECYCLE_BATCH_ROWS',
+    // Data lifecycle: rows per batch transaction (deletions, retention), how often retention runs.
+    'LIFECYCLE_BATCH_ROWS', 'RETENTION_INTERVAL_MS',
   ],
   // Set per Deployment (api.* / worker.*), never in the chart's config.
   perDeploymentEnv: ['ROLE', 'PORT'],

@@ -61,3 +61,18 @@ export function eventTimes(receivedAt: number, e: { originalTimestamp?: unknown;
 export function pastRetention(timestamp: number, now: number, retentionDays: number): boolean {
   return timestamp < now - retentionDays * DAY_MS;
 }
+
+/** The days a source keeps: its own setting can only shorten the global retention. */
+export function effectiveRetentionDays(sourceDays: number | null | undefined, globalDays: number): number {
+  return sourceDays ? Math.min(sourceDays, globalDays) : globalDays;
+}
+
+/**
+ * Where the retention job cuts: the start of the UTC day that holds `now - days`. Rows older are
+ * removed, whole days at a time; the door already refuses anything older than `now - days`, so
+ * nothing accepted is ever removed at once.
+ */
+export function retentionCutoff(now: number, days: number): Date {
+  const edge = now - days * DAY_MS;
+  return new Date(edge - (((edge % DAY_MS) + DAY_MS) % DAY_MS));
+}
