@@ -9,14 +9,14 @@
 # s3://bucket/prefix/sluice-<timestamp>.dump (or .manifest.json) URI, or `s3-latest` for the
 # newest manifest under BACKUP_S3_URI; S3 files are downloaded with `aws s3 cp` to a temporary
 # directory (RESTORE_DOWNLOAD_DIR, default $TMPDIR) and removed afterwards.
-# The target database must exist. It must be empty (no table, view, sequence or function outside
+# The target database must exist. It must be empty (no table, view, sequence or index outside
 # the system schemas) unless --force, which drops and recreates every object of the dump.
 # Exit: 0 restored and verified; 1 failed; 3 restored but a checksum differs from the manifest.
 # Runbook: docs/runbooks/backup-restore.md.
 set -euo pipefail
 
 TOOL=restore
-USAGE_LINES=2,16
+USAGE_LINES=2,15
 # shellcheck source=lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
