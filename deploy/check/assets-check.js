@@ -100,6 +100,44 @@ async function dockerfile() {
   report('Dockerfile (dockerfile-utils + non-root, npm ci --omit=dev, CMD, healthcheck) and .dockerignore', `${stages.length} stages`, errors);
 }
 
+// The backup image (deploy/backup/Dockerfile): valid, non-root, a PostgreSQL client of at least
+// the major version RDS runs (pg_dump refuses a newer server), from PGDG with a pinned key,
+// awscli, and the scripts the chart's CronJob runs.
+async function backupDockerfile() {
+  const file = 'deploy/backup/Dockerfile';
+  if (!exists(file)) return skip('backup image', `${file} not found`);
+  const errors = [];
+  const text = read(file);
+  const { validate } = require('dockerfile-utils');
+  for (const d of await validate(text, {})) errors.push(`${file}:${d.range.start.line + 1}: ${d.message}`);
+  const user = /^USER\s+(\S+)/m.exec(text);
+  if (!user || /^(root|0)(:|$)/.test(user[1]) || !/^\d+(:\d+)?$/.test(user[1])) errors.push(`${file}: must switch to a numeric non-root USER`);
+  const pgMajor = Number((/^ARG PG_MAJOR=(\d+)$/m.exec(text) || [])[1]);
+  if (!/postgresql-client-\$\{PG_MAJOR\}/.test(text)) errors.push(`${file}: must install postgresql-client-\${PG_MAJOR}`);
+  if (!/apt\.postgresql\.org\/pub\/repos\/apt bookworm-pgdg/.test(text) || !/signed-by=/.test(text) || !/B97B0AFCAA1A47F044F244A07FCC7D46ACCC4CF8/.test(text)) errors.push(`${file}: the PGDG repository with signed-by and the key's fingerprint checked`);
+  if (!/\bawscli\b/.test(text) || !/\bjq\b/.test(text)) errors.push(`${file}: needs awscli and jq (scripts/backup.sh uses both)`);
+  if (!/^ENV PATH=\/usr\/lib\/postgresql\/\$\{PG_MAJOR\}\/bin:/m.test(text)) errors.push(`${file}: PATH must put /usr/lib/postgresql/\${PG_MAJOR}/bin first`);
+  // The RDS major versions: the module's default and every environment's engine_version.
+  const tf = ['deploy/terraform/modules/rds/variables.tf', ...fs.readdirSync(path.join(REPO_ROOT, 'deploy/terraform/environments')).flatMap((e) => fs.readdirSync(path.join(REPO_ROOT, 'deploy/terraform/environments', e)).filter((f) => /\.tf(vars)?(\.example)?$/.test(f)).map((f) => `deploy/terraform/environments/${e}/${f}`))];
+  const majors = new Set();
+  for (const f of tf) {
+    const t = read(f);
+    const def = /variable "engine_version"[\s\S]*?default\s*=\s*"(\d+)\./.exec(t);
+    if (def) majors.add(Number(def[1]));
+    for (const m of t.matchAll(/^\s*(?:rds_)?engine_version\s*=\s*"(\d+)\./gm)) majors.add(Number(m[1]));
+  }
+  const newest = Math.max(...majors);
+  if (!(pgMajor >= newest)) errors.push(`${file}: PG_MAJOR=${pgMajor}, but RDS runs PostgreSQL ${[...majors].join(', ')}: pg_dump must be at least ${newest}`);
+  // The scripts the CronJob runs are in the image.
+  const cron = read('deploy/helm/sluice/templates/backup-cronjob.yaml');
+  const ran = (/args: \[([^\]]*)\]/.exec(cron) || [])[1] || '';
+  const script = (/"(\/opt\/sluice\/scripts\/[a-z-]+\.sh)"/.exec(ran) || [])[1];
+  if (!script) errors.push('backup-cronjob.yaml: args must run /opt/sluice/scripts/<script>.sh');
+  else if (!new RegExp(`^COPY [^\\n]*scripts/${path.posix.basename(script)}[^\\n]* ${path.posix.dirname(script)}/$`, 'm').test(text)) errors.push(`${file}: does not COPY ${script} that the CronJob runs`);
+  if (!/^COPY scripts\/lib\/ \/opt\/sluice\/scripts\/lib\/$/m.test(text)) errors.push(`${file}: must COPY scripts/lib/ (checksums.sql, common.sh)`);
+  report('backup image (deploy/backup/Dockerfile: dockerfile-utils, non-root, PGDG client >= the RDS major, awscli, the CronJob\'s scripts)', `client ${pgMajor}, RDS ${[...majors].join('/')}`, errors);
+}
+
 /** Sections of a classic Fluent Bit config: [{name, entries: [[key, value]]}]. */
 function fluentSections(text) {
   const sections = [];
@@ -192,7 +230,7 @@ function argocd() {
 function scripts() {
   const errors = [];
   const shellIn = (dir) => (fs.existsSync(path.join(REPO_ROOT, dir)) ? fs.readdirSync(path.join(REPO_ROOT, dir)).filter((f) => f.endsWith('.sh')).map((f) => `${dir}/${f}`) : []);
-  const files = ['deploy/check/run.sh', ...shellIn('deploy/argocd'), ...shellIn('deploy/scripts')];
+  const files = ['deploy/check/run.sh', ...shellIn('deploy/argocd'), ...shellIn('deploy/scripts'), ...shellIn('scripts')];
   for (const f of files) {
     const r = spawnSync('bash', ['-n', f], { cwd: REPO_ROOT, encoding: 'utf8' });
     if (r.status !== 0) errors.push(`${f}: ${r.stderr}`);
@@ -221,6 +259,7 @@ function appEnvNote() {
 (async () => {
   compose();
   await dockerfile();
+  await backupDockerfile();
   logging();
   argocd();
   scripts();

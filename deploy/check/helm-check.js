@@ -53,8 +53,10 @@ function run(args) {
 function podSpecs(objects) {
   const out = [];
   for (const o of objects) {
-    const spec = o.spec && o.spec.template && o.spec.template.spec;
-    if (spec) out.push({ owner: `${o.kind}/${o.metadata.name}`, obj: o, spec });
+    // A CronJob's pods are those of its jobTemplate.
+    const template = o.spec && (o.spec.template || (o.spec.jobTemplate && o.spec.jobTemplate.spec && o.spec.jobTemplate.spec.template));
+    const spec = template && template.spec;
+    if (spec) out.push({ owner: `${o.kind}/${o.metadata.name}`, obj: o, spec, template });
   }
   return out;
 }
@@ -86,9 +88,9 @@ function policy(objects, setName) {
   const metricsName = contract.metricsPortName;
   const isMetricsPort = (port) => port === metricsName || (metricsPort !== null && Number(port) === metricsPort);
 
-  for (const { owner, obj, spec } of podSpecs(objects)) {
+  for (const { owner, obj, spec, template } of podSpecs(objects)) {
     // Log shipping keeps only pods whose labels pass Fluent Bit's grep filter.
-    const labels = (obj.spec.template.metadata || {}).labels || {};
+    const labels = (template.metadata || {}).labels || {};
     for (const [label, re] of shippedLabels()) if (!re.test(labels[label] || '')) err(`${owner}: pod label ${label} must match ${re} or Fluent Bit drops its logs`);
     const psc = spec.securityContext || {};
     if (psc.runAsNonRoot !== true) err(`${owner}: pod securityContext.runAsNonRoot must be true`);
@@ -178,6 +180,42 @@ function policy(objects, setName) {
       const hook = (obj.metadata.annotations || {})['helm.sh/hook'] || '';
       if (!hook.split(',').includes('pre-install') || !hook.split(',').includes('pre-upgrade')) err(`${owner}: must be a pre-install,pre-upgrade hook`);
       for (const n of contract.apiOnlySecretEnv) if ((c.env || []).some((e) => e.name === n)) err(`${owner}: must not get ${n}`);
+    }
+  }
+
+  // The backup CronJob (backup.enabled): one run at a time, bounded, scripts/backup.sh with
+  // DATABASE_URL from the Secret and an S3 target, libpq TLS as strict as the app's, and
+  // egress to PostgreSQL and HTTPS (S3, STS) under the release's NetworkPolicies.
+  for (const cj of byKind('CronJob')) {
+    const where = `CronJob/${cj.metadata.name}`;
+    const job = cj.spec.jobTemplate.spec;
+    const pod = job.template;
+    const c = pod.spec.containers[0];
+    const env = Object.fromEntries((c.env || []).map((e) => [e.name, e]));
+    if (cj.spec.concurrencyPolicy !== 'Forbid') err(`${where}: concurrencyPolicy must be Forbid (never two dumps at once)`);
+    if (!(job.activeDeadlineSeconds > 0)) err(`${where}: the job needs activeDeadlineSeconds`);
+    if (pod.spec.restartPolicy !== 'Never') err(`${where}: restartPolicy must be Never (backoffLimit retries with a fresh pod)`);
+    const cmd = [...(c.command || []), ...(c.args || [])];
+    if (!cmd.some((a) => /scripts\/backup\.sh$/.test(a))) err(`${where}: must run scripts/backup.sh (got ${cmd.join(' ')})`);
+    if (!env.DATABASE_URL || !env.DATABASE_URL.valueFrom) err(`${where}: DATABASE_URL must come from the Secret`);
+    if (!env.BACKUP_S3_URI || !/^s3:\/\/[^/]+/.test(env.BACKUP_S3_URI.value || '')) err(`${where}: BACKUP_S3_URI must be an s3:// URI`);
+    for (const n of contract.apiOnlySecretEnv) if (env[n]) err(`${where}: must not get ${n}`);
+    const ssl = configData.DATABASE_SSL || (objects.find((o) => o.kind === 'ConfigMap' && (o.data || {}).DATABASE_SSL) || { data: {} }).data.DATABASE_SSL;
+    const wantMode = { off: 'disable', 'no-verify': 'require', 'verify-full': 'verify-full' }[ssl];
+    if (wantMode && (!env.PGSSLMODE || env.PGSSLMODE.value !== wantMode)) err(`${where}: DATABASE_SSL=${ssl} needs PGSSLMODE=${wantMode} (got ${env.PGSSLMODE && env.PGSSLMODE.value})`);
+    const rootCert = env.PGSSLROOTCERT && env.PGSSLROOTCERT.value;
+    if (rootCert && rootCert !== 'system' && !(c.volumeMounts || []).some((m) => m.mountPath === path.posix.dirname(rootCert))) err(`${where}: PGSSLROOTCERT=${rootCert} is not mounted`);
+    const nps = byKind('NetworkPolicy');
+    if (nps.length) {
+      const podLabels = pod.metadata.labels || {};
+      const selecting = nps.filter((n) => Object.entries(n.spec.podSelector.matchLabels || {}).every(([k, v]) => podLabels[k] === v));
+      const reaches = (port) => selecting.some((n) => (n.spec.egress || []).some((r) => (r.ports || []).some((p) => p.port === port)));
+      if (!reaches(5432)) err(`${where}: no NetworkPolicy lets it reach PostgreSQL`);
+      if (!reaches(443)) err(`${where}: no NetworkPolicy lets it reach S3 on 443`);
+      if (selecting.some((n) => (n.spec.ingress || []).length)) err(`${where}: serves nothing, yet a NetworkPolicy allows ingress to it`);
+      for (const n of nps) if (!Object.entries(n.spec.podSelector.matchLabels || {}).every(([k, v]) => podLabels[k] === v) || n.spec.podSelector.matchLabels['app.kubernetes.io/component'] !== 'backup') {
+        if ((n.spec.egress || []).some((r) => (r.ports || []).some((p) => p.port === 443))) err(`NetworkPolicy/${n.metadata.name}: HTTPS egress for pods other than the backup`);
+      }
     }
   }
 
@@ -463,7 +501,9 @@ function cliPods(rendered) {
       for (const n of ['DATABASE_URL', 'REDIS_URL']) if (!env.includes(n)) errors.push(`${where}: env ${n} missing`);
       if ((c.ports || []).length || c.readinessProbe || c.livenessProbe) errors.push(`${where}: a CLI pod has no ports or probes`);
       if (!(pod.spec.activeDeadlineSeconds > 0) || pod.spec.restartPolicy !== 'Never') errors.push(`${where}: needs activeDeadlineSeconds and restartPolicy Never`);
-      for (const np of docs.filter((d) => d.kind === 'NetworkPolicy' && d.spec.egress)) {
+      // The egress policies that open PostgreSQL or Redis (not the backup's HTTPS one).
+      const dataEgress = (np) => np.spec.egress.some((r) => (r.ports || []).some((p) => [5432, 6379].includes(p.port)));
+      for (const np of docs.filter((d) => d.kind === 'NetworkPolicy' && d.spec.egress && dataEgress(d))) {
         const sel = np.spec.podSelector.matchLabels || {};
         if (!Object.entries(sel).every(([k, v]) => pod.metadata.labels[k] === v)) errors.push(`${where}: not selected by NetworkPolicy/${np.metadata.name} (no egress to PostgreSQL/Redis)`);
       }

@@ -5,6 +5,8 @@ export interface LoadOptions {
   batchSize?: number;
   /** Prefix of every messageId, so several loads can share a source. */
   tag?: string;
+  /** Fields merged into each of the load's own events (e.g. a `timestamp` spread over days). */
+  fields?: (c: number, n: number, i: number) => Record<string, unknown>;
   /** Extra events mixed into every batch (e.g. poison), not counted as the load's own. */
   extra?: (c: number, n: number) => Record<string, unknown>[];
 }
@@ -39,7 +41,7 @@ export class Load {
     while (this.running) {
       const n = this.n++;
       const ids = Array.from({ length: size }, (_, i) => `${this.opts.tag ?? 'load'}-${c}-${n}-${i}`);
-      const batch: Record<string, unknown>[] = ids.map((messageId) => ({ type: 'track', userId: `u${c}`, event: 'load', messageId, properties: { c, n } }));
+      const batch: Record<string, unknown>[] = ids.map((messageId, i) => ({ type: 'track', userId: `u${c}`, event: 'load', messageId, properties: { c, n }, ...this.opts.fields?.(c, n, i) }));
       const body = JSON.stringify({ batch: [...batch, ...(this.opts.extra?.(c, n) ?? [])] });
       for (;;) {
         try {

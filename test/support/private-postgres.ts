@@ -7,7 +7,7 @@ import { loadConfig } from '../../src/config';
 import { runMigrations } from '../../src/database/migrator';
 
 /** The PostgreSQL binaries of this machine (Debian's layout), newest version first. */
-function pgBin(tool: string): string {
+export function pgBin(tool: string): string {
   const base = '/usr/lib/postgresql';
   const versions = existsSync(base) ? readdirSync(base).sort((a, b) => Number(b) - Number(a)) : [];
   for (const v of versions) if (existsSync(join(base, v, 'bin', tool))) return join(base, v, 'bin', tool);
@@ -37,8 +37,8 @@ export class PrivatePostgres {
     if (r.status !== 0) throw new Error(`${tool} ${args.join(' ')} failed (${r.status}): ${r.stderr || r.stdout}`);
   }
 
-  /** initdb, start, create and migrate the database. */
-  async init(): Promise<void> {
+  /** initdb, start, create and (unless `migrate: false`, an empty target for a restore) migrate the database. */
+  async init({ migrate = true }: { migrate?: boolean } = {}): Promise<void> {
     if (this.asUser.length) {
       const pg = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
       const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
@@ -51,7 +51,7 @@ export class PrivatePostgres {
     await admin.connect();
     await admin.query('CREATE DATABASE sluice_fault');
     await admin.end();
-    await runMigrations(loadConfig({ DATABASE_URL: this.url, ROLE: 'all' }));
+    if (migrate) await runMigrations(loadConfig({ DATABASE_URL: this.url, ROLE: 'all' }));
   }
 
   start(): void {
