@@ -163,12 +163,21 @@ interface WindowStats {
   latencyMs: LoadResult['latencyMs'];
   /** requests that took longer than a second */
   over1s: number;
+  /** per second of the window: [second, requests due, slowest ms] */
+  timeline: [number, number, number][];
 }
 
 function windowStats(samples: PacedSample[], from: number, to: number): WindowStats {
   const w = samples.filter((x) => x.dueAt >= from && x.dueAt <= to);
   const ok = w.filter((x) => x.status >= 200 && x.status < 300);
-  return { requests: w.length, ok: ok.length, errors: w.length - ok.length, latencyMs: percentiles(ok.map((x) => x.ms)), over1s: w.filter((x) => x.ms > 1000).length };
+  const timeline: [number, number, number][] = [];
+  for (const x of w) {
+    const sec = Math.floor((x.dueAt - from) / 1000);
+    const b = (timeline[sec] ??= [sec, 0, 0]);
+    b[1]++;
+    b[2] = Math.max(b[2], Math.round(x.ms));
+  }
+  return { requests: w.length, ok: ok.length, errors: w.length - ok.length, latencyMs: percentiles(ok.map((x) => x.ms)), over1s: w.filter((x) => x.ms > 1000).length, timeline: timeline.filter(Boolean) };
 }
 
 interface PipelineStats {
@@ -227,6 +236,8 @@ interface DeletionOutcome {
   eventsPerSecond: number;
   attempts: number;
   verification: Record<string, any>;
+  /** seconds from the request until the linked anonymousIds were found (before any partition) */
+  linkedAfterSeconds: number | null;
   /** partitions done over time (from the polls) */
   progress: { t: number; partitionsDone: number; events: number }[];
 }
@@ -334,6 +345,7 @@ async function requestDeletion(s: Stack, timeoutSeconds: number, tick: (w: Scrap
   if (created.status !== 202) throw new Error(`POST /v1/admin/privacy/deletions answered ${created.status}: ${JSON.stringify(created.json)}`);
   const id: string = created.json.id;
   const progress: DeletionOutcome['progress'] = [];
+  let linkedAfterSeconds: number | null = null;
   let lastLogged = 0;
   for (;;) {
     assertAlive(s);
@@ -344,6 +356,7 @@ async function requestDeletion(s: Stack, timeoutSeconds: number, tick: (w: Scrap
     const d = r.json;
     const t = round((Date.now() - from) / 1000, 1);
     const p = { t, partitionsDone: d.progress?.partitionsDone ?? 0, events: d.progress?.removed?.events ?? 0 };
+    if (linkedAfterSeconds === null && d.progress?.linkedAnonymousIds !== undefined) linkedAfterSeconds = t;
     if (progress.length === 0 || progress[progress.length - 1].partitionsDone !== p.partitionsDone || d.status === 'done') progress.push(p);
     if (t - lastLogged >= 10) {
       lastLogged = t;
@@ -363,6 +376,7 @@ async function requestDeletion(s: Stack, timeoutSeconds: number, tick: (w: Scrap
         eventsPerSecond: Math.round(removed / seconds),
         attempts: d.attempts,
         verification: d.verification,
+        linkedAfterSeconds,
         progress,
         from,
         to,
@@ -528,13 +542,18 @@ async function main(): Promise<number> {
     row('rows removed: dedup claims', v?.removed?.event_dedup),
     row('rows removed: hourly counts', v?.removed?.event_counts_hourly, 'rows that fell to zero (the others lowered)'),
     row('rows removed: user-days', v?.removed?.event_users_daily, `${v?.removed?.event_uniques_daily ?? '–'} daily unique counts lowered`),
-    row('deletion time', deletion ? `${deletion.seconds} s` : null, deletion ? `${deletion.secondsObserved} s from the request to the poll that saw it done` : ''),
+    row('deletion time', deletion ? `${deletion.seconds} s` : null, deletion ? `${deletion.secondsObserved} s from the request to the poll that saw it done; linked anonymousIds found after ${deletion.linkedAfterSeconds ?? '?'} s` : ''),
     row('events deleted per second', deletion ? fmt(deletion.eventsPerSecond) : null),
     row('offered ingestion load', rate ? `${fmt(rate)} events/s` : null, capacity ? `half the ${fmt(capacity.eventsPerSecond)} events/s measured first` : '--rate'),
     row('ingestion HTTP p99, baseline', baseline ? `${baseline.window.latencyMs.p99} ms` : null, baseline ? `p50 ${baseline.window.latencyMs.p50} ms, max ${baseline.window.latencyMs.max} ms, ${baseline.window.errors} errors of ${fmt(baseline.window.requests)}` : ''),
     row('ingestion HTTP p99, during the deletion', during ? `${during.window.latencyMs.p99} ms` : null, during ? `p50 ${during.window.latencyMs.p50} ms, max ${during.window.latencyMs.max} ms, ${during.window.errors} errors of ${fmt(during.window.requests)}` : ''),
     row('end-to-end lag p99, baseline / during', baseline && during ? `${baseline.pipeline.lagSeconds.p99} s / ${during.pipeline.lagSeconds.p99} s` : null, 'worker histogram, bucket-interpolated'),
     row('longest persist stall, baseline / during', baseline && during ? `${baseline.pipeline.longestPersistStallSeconds} s / ${during.pipeline.longestPersistStallSeconds} s` : null, "the worker's committed-events counter standing still under load"),
+    row(
+      'machine busy, baseline / during',
+      baseline && during ? `${Math.round(baseline.machineBusy * 100)} % / ${Math.round(during.machineBusy * 100)} %` : null,
+      baseline && during ? `CPU s of PostgreSQL ${baseline.cpuSeconds.postgres} / ${during.cpuSeconds.postgres}, of processes not ours ${baseline.cpuSeconds.other} / ${during.cpuSeconds.other}` : '',
+    ),
     row('verification', v ? `verified ${v.verified}, remaining ${JSON.stringify(v.remaining)}` : null, v ? `${v.passes} pass(es), ${v.linkedAnonymousIds} linked anonymousId(s)` : ''),
     row('own SQL: person rows left', after ? `${after.personEvents} events, ${after.personDedup} dedup, ${after.personUserDays} user-days` : null),
     row('own SQL: everyone else', after && before && during ? `${fmt(after.others)} = ${fmt(before.others)} + ${fmt(during.stored)} ingested` : null, after ? `rollup mismatches: ${after.hourlyMismatches} hourly, ${after.uniquesMismatches} daily uniques` : ''),
