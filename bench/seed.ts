@@ -81,6 +81,13 @@ const esc = (s: string) => s.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' 
 const cell = (v: string | null | undefined) => (v === null || v === undefined ? '\\N' : esc(v));
 const COLUMNS = 'source_id, message_id, type, event, name, user_id, anonymous_id, "timestamp", sent_at, received_at, properties, context';
 
+/** One row of `events` in COPY text (COLUMNS order). */
+function copyLine(r: { sourceId: string; messageId: string; type: string; event: string | null; name: string | null; userId: string | null; anonymousId: string | null; t: number; properties: object; library: string; u: number }): string {
+  const ts = new Date(r.t).toISOString();
+  const context = { library: { name: r.library, version: '4.1.0' }, ip: `10.0.${r.u % 250}.${(r.u >> 8) % 250}`, userAgent: 'Mozilla/5.0 (seed)' };
+  return `${r.sourceId}\t${cell(r.messageId)}\t${r.type}\t${cell(r.event)}\t${cell(r.name)}\t${cell(r.userId)}\t${cell(r.anonymousId)}\t${ts}\t${ts}\t${ts}\t${esc(JSON.stringify(r.properties))}\t${esc(JSON.stringify(context))}\n`;
+}
+
 function* generate(o: SeedOptions, sourceId: string, sourceNo: number, from: number): Generator<string> {
   const random = rng(o.seed * 1000 + sourceNo);
   // Zipf (s = 1): the k-th most active user is k times less active than the first.
@@ -91,11 +98,8 @@ function* generate(o: SeedOptions, sourceId: string, sourceNo: number, from: num
   const library = sampler(LIBRARIES.map(([, w]) => w), random);
   const perSource = Math.floor(o.events / o.sources) + (sourceNo < o.events % o.sources ? 1 : 0);
   let n = 0;
-  const line = (type: string, event: string | null, name: string | null, u: number, anonymous: boolean, t: number, properties: object) => {
-    const ts = new Date(t).toISOString();
-    const context = { library: { name: LIBRARIES[library()][0], version: '4.1.0' }, ip: `10.0.${u % 250}.${(u >> 8) % 250}`, userAgent: 'Mozilla/5.0 (seed)' };
-    return `${sourceId}\t${cell(`seed-${sourceNo}-${n++}`)}\t${type}\t${cell(event)}\t${cell(name)}\t${anonymous ? '\\N' : `user-${u}`}\t${anonymous ? `anon-${u}` : '\\N'}\t${ts}\t${ts}\t${ts}\t${esc(JSON.stringify(properties))}\t${esc(JSON.stringify(context))}\n`;
-  };
+  const line = (type: string, event: string | null, name: string | null, u: number, anonymous: boolean, t: number, properties: object) =>
+    copyLine({ sourceId, messageId: `seed-${sourceNo}-${n++}`, type, event, name, userId: anonymous ? null : `user-${u}`, anonymousId: anonymous ? `anon-${u}` : null, t, properties, library: LIBRARIES[library()][0], u });
   while (n < perSource) {
     const u = user();
     const anonymous = u > o.users / 2 && random() < 0.3; // light users often never log in
@@ -173,13 +177,110 @@ export async function seed(o: SeedOptions): Promise<SeedResult> {
       await db.query(sql);
       log(`  ${what} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     };
-    await step('dedup claims', `INSERT INTO event_dedup (source_id, message_id, event_timestamp, first_seen_at) SELECT source_id, message_id, "timestamp", received_at FROM events`);
-    await step('hourly counts', `INSERT INTO event_counts_hourly (source_id, hour, type, event, n) SELECT source_id, date_trunc('hour', "timestamp", 'UTC'), type, coalesce(event, ''), count(*) FROM events GROUP BY 1, 2, 3, 4`);
-    await step('daily active users', `INSERT INTO event_users_daily (source_id, day, user_key) SELECT DISTINCT source_id, ("timestamp" AT TIME ZONE 'UTC')::date, coalesce(user_id, anonymous_id) FROM events WHERE coalesce(user_id, anonymous_id) IS NOT NULL`);
-    await step('daily unique counts', `INSERT INTO event_uniques_daily (source_id, day, users) SELECT source_id, day, count(*) FROM event_users_daily GROUP BY 1, 2`);
+    for (const [what, sql] of derivedRows('events')) await step(what, sql);
     await step('ANALYZE', 'ANALYZE');
     const [{ n }] = (await db.query<{ n: string }>('SELECT count(*) AS n FROM events')).rows;
     return { database: o.database, url, sources, events: Number(n), from: new Date(from).toISOString(), to: new Date(end).toISOString(), seconds: (Date.now() - started) / 1000, reused: false };
+  } finally {
+    await db.end();
+  }
+}
+
+/**
+ * The dedup claims and rollups of the rows in `rows` (`events`, or a staging table of rows just
+ * added to it), computed from the stored rows as the worker would have kept them. On top of
+ * existing rollups: hourly counts are added to, user-days kept once, and the distinct-user
+ * count of each day the rows touch is counted again from event_users_daily.
+ */
+function derivedRows(rows: string): [string, string][] {
+  const days = rows === 'events' ? '' : ` WHERE (source_id, day) IN (SELECT DISTINCT source_id, ("timestamp" AT TIME ZONE 'UTC')::date FROM ${rows})`;
+  return [
+    ['dedup claims', `INSERT INTO event_dedup (source_id, message_id, event_timestamp, first_seen_at) SELECT source_id, message_id, "timestamp", received_at FROM ${rows}`],
+    [
+      'hourly counts',
+      `INSERT INTO event_counts_hourly (source_id, hour, type, event, n) SELECT source_id, date_trunc('hour', "timestamp", 'UTC'), type, coalesce(event, ''), count(*) FROM ${rows} GROUP BY 1, 2, 3, 4
+       ON CONFLICT (source_id, hour, type, event) DO UPDATE SET n = event_counts_hourly.n + excluded.n`,
+    ],
+    [
+      'daily active users',
+      `INSERT INTO event_users_daily (source_id, day, user_key) SELECT DISTINCT source_id, ("timestamp" AT TIME ZONE 'UTC')::date, coalesce(user_id, anonymous_id) FROM ${rows} WHERE coalesce(user_id, anonymous_id) IS NOT NULL
+       ON CONFLICT DO NOTHING`,
+    ],
+    ['daily unique counts', `INSERT INTO event_uniques_daily (source_id, day, users) SELECT source_id, day, count(*) FROM event_users_daily${days} GROUP BY 1, 2 ON CONFLICT (source_id, day) DO UPDATE SET users = excluded.users`],
+  ];
+}
+
+export interface PersonOptions {
+  /** A seeded database (seed() first). */
+  database: string;
+  userId: string;
+  /** Linked to userId by one identify event; a tenth of the person's other events carry it alone (before they logged in). */
+  anonymousId: string;
+  events: number;
+  seed: number;
+  log?: (line: string) => void;
+}
+
+export interface PersonResult {
+  userId: string;
+  anonymousId: string;
+  events: number;
+  anonymousEvents: number;
+  messageIdPrefix: string;
+  from: string;
+  to: string;
+  seconds: number;
+}
+
+/**
+ * Adds one heavy person to a seeded database: `events` rows spread evenly over every day (and
+ * every seed source) of the data set, COPYed into a staging table, moved into `events`, and
+ * their dedup claims and rollups added as seed() computes them; one transaction.
+ */
+export async function seedPerson(o: PersonOptions): Promise<PersonResult> {
+  const log = o.log ?? ((l: string) => console.log(l));
+  const started = Date.now();
+  const db = new Client({ connectionString: databaseUrl(o.database), application_name: 'sluice-seed-person' });
+  await db.connect();
+  try {
+    const sources = (await db.query<{ id: string }>(`SELECT id FROM sources WHERE name LIKE 'seed-%' ORDER BY name`)).rows.map((r) => r.id);
+    if (sources.length === 0) throw new Error(`${o.database} has no seed sources: seed it first`);
+    // The data set's span (one scan of events: a few seconds per ten million rows).
+    const span = (await db.query<{ lo: Date; hi: Date }>('SELECT min("timestamp") AS lo, max("timestamp") AS hi FROM events')).rows[0];
+    const from = span.lo.getTime();
+    const width = span.hi.getTime() - from;
+    const random = rng(o.seed * 1000 + 999);
+    const trackName = sampler(TRACK_NAMES.map(([, w]) => w), random);
+    const prefix = `${o.userId}-`;
+    let anonymousEvents = 0;
+    const lines = function* (): Generator<string> {
+      for (let n = 0; n < o.events; n++) {
+        const t = from + Math.floor(random() * width);
+        const base = { sourceId: sources[n % sources.length], messageId: `${prefix}${n}`, t, library: LIBRARIES[0][0], u: 7 };
+        const identify = n === 0;
+        const anonymous = !identify && random() < 0.1;
+        if (anonymous) anonymousEvents++;
+        const who = { userId: anonymous ? null : o.userId, anonymousId: anonymous || identify ? o.anonymousId : null };
+        const kind = random();
+        if (identify || kind < 0.05) yield copyLine({ ...base, ...who, type: 'identify', event: null, name: null, properties: {} });
+        else if (kind < 0.3) yield copyLine({ ...base, ...who, type: 'page', event: null, name: PAGES[n % PAGES.length], properties: { path: '/', plan: 'pro' } });
+        else yield copyLine({ ...base, ...who, type: 'track', event: TRACK_NAMES[trackName()][0], name: null, properties: { plan: 'pro', product_id: `p-${n % 500}` } });
+      }
+    };
+    await db.query('SET synchronous_commit = off');
+    await db.query('BEGIN');
+    await db.query('CREATE TEMP TABLE seed_person_rows (LIKE events) ON COMMIT DROP');
+    await pipeline(chunks(lines()), db.query(copyFrom(`COPY seed_person_rows (${COLUMNS}) FROM STDIN`)));
+    await db.query(`INSERT INTO events SELECT * FROM seed_person_rows`);
+    for (const [, sql] of derivedRows('seed_person_rows')) await db.query(sql);
+    await db.query('COMMIT');
+    await db.query('ANALYZE events');
+    const seconds = (Date.now() - started) / 1000;
+    log(`  person ${o.userId}: ${o.events.toLocaleString('en-US')} events (${anonymousEvents.toLocaleString('en-US')} under ${o.anonymousId} alone), dedup claims and rollups, in ${seconds.toFixed(1)} s`);
+    return { userId: o.userId, anonymousId: o.anonymousId, events: o.events, anonymousEvents, messageIdPrefix: prefix, from: new Date(from).toISOString(), to: span.hi.toISOString(), seconds };
+  } catch (err) {
+    await db.query('ROLLBACK').catch(() => undefined);
+    throw err;
   } finally {
     await db.end();
   }

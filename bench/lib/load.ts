@@ -126,14 +126,23 @@ export function runAutocannon(spec: LoadSpec & { rate?: number }): Promise<LoadR
   });
 }
 
+/** One paced request: when it was due (epoch ms), its latency from then, and its status (0: a request error). */
+export interface PacedSample {
+  dueAt: number;
+  ms: number;
+  status: number;
+}
+
 /**
  * Open-loop load at a steady rate: request i is due at start + i/rate, whatever happened to
  * earlier ones, and its latency counts from when it was due (so a slow answer that holds up
  * the following requests is not hidden: no coordinated omission). autocannon's overallRate
  * cannot express this: it lets each connection send its whole per-second quota back to back
  * at the top of every second, which measures bursts at full speed rather than half the load.
+ * `until` ends the run early (checked between sends: durationSeconds is then an upper bound);
+ * `onSample` sees every request, for figures over a window of the run.
  */
-export async function runPaced(spec: LoadSpec & { rate: number }): Promise<LoadResult> {
+export async function runPaced(spec: LoadSpec & { rate: number; until?: () => boolean; onSample?: (s: PacedSample) => void }): Promise<LoadResult> {
   const target = new URL(spec.url);
   const agent = new Agent({ keepAlive: true, maxSockets: spec.connections });
   const tally = new Tally(spec.countAccepted ?? false);
@@ -146,6 +155,7 @@ export async function runPaced(spec: LoadSpec & { rate: number }): Promise<LoadR
   const interval = 1000 / spec.rate;
   const startedAt = Date.now();
   const t0 = performance.now();
+  const epoch = Date.now() - t0;
   const inflight = new Set<Promise<void>>();
 
   const send = (due: number) => {
@@ -167,10 +177,12 @@ export async function runPaced(spec: LoadSpec & { rate: number }): Promise<LoadR
           res.on('end', () => {
             const status = res.statusCode ?? 0;
             statusCodes[status] = (statusCodes[status] ?? 0) + 1;
+            const ms = performance.now() - due;
             if (status >= 200 && status < 300) {
               ok++;
-              latencies.push(performance.now() - due);
+              latencies.push(ms);
             } else non2xx++;
+            spec.onSample?.({ dueAt: epoch + due, ms, status });
             tally.onBody(status, Buffer.concat(chunks).toString('utf8'));
             done();
           });
@@ -179,6 +191,7 @@ export async function runPaced(spec: LoadSpec & { rate: number }): Promise<LoadR
       req.on('timeout', () => req.destroy(new Error('timeout')));
       req.on('error', (err) => {
         errors++;
+        spec.onSample?.({ dueAt: epoch + due, ms: performance.now() - due, status: 0 });
         if (tally.sampleErrors.length < 5) tally.sampleErrors.push(`request error: ${err.message}`);
         done();
       });
@@ -189,7 +202,7 @@ export async function runPaced(spec: LoadSpec & { rate: number }): Promise<LoadR
   };
 
   let next = 0;
-  while (next < total) {
+  while (next < total && !spec.until?.()) {
     const now = performance.now();
     while (next < total && t0 + next * interval <= now) {
       send(t0 + next * interval);

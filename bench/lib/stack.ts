@@ -231,13 +231,14 @@ async function post(url: string, bearer: string, body: unknown): Promise<{ statu
  * (POST /v1/admin/keys; the token may create admin keys only), and the admin key creates
  * sources (POST /v1/admin/sources), each with its write key.
  */
-export async function credentials(apiUrl: string, adminToken: string): Promise<{ adminKeyId: string; createSource: (name: string) => Promise<SourceCredentials> }> {
+export async function credentials(apiUrl: string, adminToken: string): Promise<{ adminKey: string; adminKeyId: string; createSource: (name: string) => Promise<SourceCredentials> }> {
   const key = await post(`${apiUrl}/v1/admin/keys`, adminToken, { kind: 'admin', name: 'bench' });
   if (key.status !== 201 || typeof key.json?.key !== 'string') {
     throw new Error(`POST /v1/admin/keys with the ADMIN_TOKEN answered ${key.status}: ${JSON.stringify(key.json)}`);
   }
   const adminKey: string = key.json.key;
   return {
+    adminKey,
     adminKeyId: String(key.json.keyId ?? key.json.id),
     createSource: async (name: string) => {
       const src = await post(`${apiUrl}/v1/admin/sources`, adminKey, { name });
