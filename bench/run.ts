@@ -24,6 +24,7 @@ import { findProfile, ProfileSummary, summariseProfile } from './lib/profile';
 import { histogramDelta, histogramQuantile, Scrape, scrape, sumOf } from './lib/prom';
 import { Machine, machineInfo, printGrid, printTable, Row } from './lib/report';
 import { QueriesOutcome, scenarioQueries } from './queries';
+import { benchPlanRules } from './lib/plan';
 import { CpuAccounting, CpuSnapshot, round, RssSampler } from './lib/sampling';
 import {
   createDatabase,
@@ -44,7 +45,7 @@ import {
   waitReady,
 } from './lib/stack';
 
-const SCENARIOS = ['batch', 'single', 'latency', 'memory', 'queries'] as const;
+const SCENARIOS = ['batch', 'plan', 'single', 'latency', 'memory', 'queries'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 interface Options {
@@ -358,7 +359,7 @@ interface BatchOutcome {
   breakdown?: StatementBreakdown;
 }
 
-async function scenarioBatch(h: Harness, tag: string, opts: { withBaseline: boolean; seconds?: number; label?: string }): Promise<BatchOutcome> {
+async function scenarioBatch(h: Harness, tag: string, opts: { withBaseline: boolean; seconds?: number; label?: string; source?: SourceCredentials }): Promise<BatchOutcome> {
   const p = plan(h.opts);
   const label = opts.label ?? 'batch';
   const copies: CopyResult[] = [];
@@ -377,7 +378,7 @@ async function scenarioBatch(h: Harness, tag: string, opts: { withBaseline: bool
   if (opts.withBaseline) await copyPhase(1);
 
   await h.checkpoint();
-  const src = await h.sources(`bench-${label}`);
+  const src = opts.source ?? (await h.sources(`bench-${label}`));
   const bodies = BodyFactory.batch(`${tag}-${label}`, 100);
   const { result: sluice, record } = await h.phase(
     label,
@@ -434,6 +435,24 @@ async function scenarioBatch(h: Harness, tag: string, opts: { withBaseline: bool
     sluice: st,
     pgPerEvent: { walBytes: Math.round(record.pg.walBytes / Math.max(1, sluice.count)), walBytesCopy: Math.round(copyWal) },
   };
+}
+
+async function scenarioPlan(h: Harness, tag: string, adminKey: string, without: BatchOutcome): Promise<PlanOutcome> {
+  const src = await h.sources('bench-plan');
+  const rules = benchPlanRules();
+  const headers = { Authorization: `Bearer ${adminKey}`, 'Content-Type': 'application/json' };
+  const created = await fetch(`${h.api.url}/v1/admin/tracking-plans`, { method: 'POST', headers, body: JSON.stringify({ name: 'bench', rules }) });
+  const plan = (await created.json()) as { id?: string };
+  if (created.status !== 201 || !plan.id) throw new Error(`POST /v1/admin/tracking-plans answered ${created.status}: ${JSON.stringify(plan)}`);
+  const attached = await fetch(`${h.api.url}/v1/admin/sources/${src.id}/tracking-plan`, { method: 'PUT', headers, body: JSON.stringify({ planId: plan.id, onUnplanned: 'flag', onViolation: 'flag' }) });
+  if (attached.status !== 200) throw new Error(`attaching the bench plan answered ${attached.status}: ${await attached.text()}`);
+  const withPlan = await scenarioBatch(h, tag, { withBaseline: false, label: 'plan', source: src });
+  const flagged = Number((await h.monitor.query(`SELECT count(*) AS n FROM events WHERE source_id = $1 AND violations IS NOT NULL`, [src.id])).rows[0].n);
+  h.check(flagged === 0, `plan: ${flagged} bench events violated the bench plan (it should describe them all)`);
+  const ratio = without.copyRowsPerSecond ? round(withPlan.eventsPerSecond / without.copyRowsPerSecond, 3) : 0;
+  const relative = without.eventsPerSecond ? round(withPlan.eventsPerSecond / without.eventsPerSecond, 3) : 0;
+  console.log(`  with the plan: ${withPlan.eventsPerSecond.toLocaleString('en-US')} events/s (batch ratio ${ratio}) vs ${without.eventsPerSecond.toLocaleString('en-US')} without (${without.ratio}): ${relative}x`);
+  return { ratio, ratioWithout: without.ratio, eventsPerSecond: withPlan.eventsPerSecond, eventsPerSecondWithout: without.eventsPerSecond, relative, flagged, rules: (rules.rules as unknown[]).length };
 }
 
 interface SingleOutcome {
@@ -577,6 +596,11 @@ function rowsFor(r: Results): Row[] {
   if (r.batch) {
     rows.push({ scenario: 'batch', figure: 'events persisted/s, end to end', value: r.batch.eventsPerSecond, unit: 'ev/s', baseline: r.batch.copyRowsPerSecond, baselineLabel: '(COPY)', ratio: r.batch.ratio, target: '>= 0.5x COPY', pass: r.batch.ratio >= 0.5 });
   }
+  if (r.plan) {
+    const pl = r.plan;
+    rows.push({ scenario: 'plan', figure: 'events persisted/s, tracking plan on (flag)', value: pl.eventsPerSecond, unit: 'ev/s', baseline: pl.eventsPerSecondWithout, baselineLabel: '(no plan)', ratio: pl.relative, target: '>= 0.9x no plan', pass: pl.relative >= 0.9 });
+    rows.push({ scenario: 'plan', figure: 'batch ratio with the plan', value: pl.ratio, unit: 'x COPY', baseline: pl.ratioWithout, baselineLabel: '(no plan)', ratio: null, target: '', pass: null });
+  }
   if (r.single) {
     rows.push({ scenario: 'single', figure: 'requests/s, POST /v1/track', value: r.single.requestsPerSecond, unit: 'req/s', baseline: r.single.bareRequestsPerSecond, baselineLabel: '(bare Fastify)', ratio: r.single.ratio, target: '>= 0.5x bare', pass: r.single.ratio >= 0.5 });
     rows.push({ scenario: 'single', figure: 'latency p50', value: r.single.latencyMs.p50, unit: 'ms', baseline: r.single.bareLatencyMs.p50, baselineLabel: '(bare)', ratio: null, target: '', pass: null });
@@ -602,8 +626,22 @@ function rowsFor(r: Results): Row[] {
   return rows;
 }
 
+interface PlanOutcome {
+  /** the batch ratio (vs COPY of the batch scenario) with the bench plan attached in flag mode */
+  ratio: number;
+  /** the same run's batch ratio without a plan */
+  ratioWithout: number;
+  eventsPerSecond: number;
+  eventsPerSecondWithout: number;
+  /** with / without */
+  relative: number;
+  flagged: number;
+  rules: number;
+}
+
 interface Results {
   batch?: BatchOutcome;
+  plan?: PlanOutcome;
   single?: SingleOutcome;
   latency?: LatencyOutcome;
   memory?: { phases: string[]; apiPeakBytes: number | null; workerPeakBytes: number | null; apiIdleBytes: number | null; workerIdleBytes: number | null; byPhase: Record<string, Record<string, number>> };
@@ -705,6 +743,11 @@ async function main(): Promise<number> {
         console.log('  PostgreSQL statement breakdown (500 rows per statement, one connection)...');
         results.batch.breakdown = await statementBreakdown(dbUrl, 500, p.pgIterations);
       }
+    }
+    if (want('plan')) {
+      results.batch ??= await scenarioBatch(h, runId, { withBaseline: true });
+      console.log(`\n[plan] the batch scenario again, on a source that follows a realistic tracking plan (20 track events of 5-15 properties, page, identify, group, a common context schema; mode flag)`);
+      results.plan = await scenarioPlan(h, runId, creds.adminKey, results.batch);
     }
     if (runSingle) {
       console.log(`\n[single] POST /v1/track, 1 event/request, ${p.singleConnections} connections, ${p.singleSeconds} s; baseline bare Fastify ${p.bareSeconds} s before and after`);

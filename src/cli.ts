@@ -26,6 +26,10 @@ import { DeletionsService } from './privacy/deletions.service';
 import { PrivacyModule } from './privacy/privacy.module';
 import { RollupsRepository } from './query/rollups.repository';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
+import { readFileSync } from 'node:fs';
+import { attachmentView, planView, versionView } from './tracking-plans/tracking-plans.controller';
+import { TrackingPlansModule } from './tracking-plans/tracking-plans.module';
+import { TrackingPlansService } from './tracking-plans/tracking-plans.service';
 import { RETENTION_JOB, RetentionScheduler } from './lifecycle/retention.scheduler';
 import { ScheduledRunsRepository } from './lifecycle/scheduled-runs.repository';
 
@@ -57,6 +61,14 @@ const USAGE = `Usage: npm run cli -- <verb> [options]
   privacy:deletion <id>                           (status, progress, verification record)
   rollups:rebuild --from <ISO date-time> --to <ISO date-time> [--source <id>]
                   recount event_counts_hourly for the whole UTC hours covering the range
+  plans:list | plans:show <plan id>
+  plans:create <name> --file <rules.json>         (rules: {allowUnplanned, common?, rules: [...]}; see the API docs)
+  plans:version <plan id> --file <rules.json>     (a new version; sources following the latest use it)
+  plans:import --format segment|rudderstack --file <export.json> [--name <name>]
+  plans:infer --source <id> --from <ISO> --to <ISO>   (a draft from stored events, printed, not saved)
+  plans:attach <source id> <plan id> [--version <n>] [--unplanned <mode>] [--violation <mode>]
+                  modes: allow, flag, quarantine, drop
+  plans:detach <source id>
   retention:run                                   (a retention pass now, unless a worker is running one)
   retention:status                                (the last run: when, how long, what it removed)
 
@@ -82,6 +94,28 @@ function uuidArg(v: string | undefined): string | undefined {
   return v;
 }
 
+function uuidOf(v: string | undefined, what: string): string {
+  if (!v || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v)) throw new UsageError(`${what} must be an id (uuid)`);
+  return v;
+}
+
+/** The JSON of a file named by --file. */
+function jsonFile(path: string | undefined): unknown {
+  const text = (() => {
+    try {
+      return readFileSync(need(path, '--file'), 'utf8');
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      throw new UsageError(`cannot read --file: ${(err as Error).message}`);
+    }
+  })();
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`--file is not JSON: ${(err as Error).message}`);
+  }
+}
+
 export async function runCli(argv: string[], config: AppConfig): Promise<unknown> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -101,12 +135,17 @@ export async function runCli(argv: string[], config: AppConfig): Promise<unknown
       user: { type: 'string' },
       anonymous: { type: 'string' },
       suppress: { type: 'boolean' },
+      file: { type: 'string' },
+      format: { type: 'string' },
+      version: { type: 'string' },
+      unplanned: { type: 'string' },
+      violation: { type: 'string' },
     },
   });
   const [verb, arg] = positionals;
   if (!verb) throw new UsageError('missing verb');
 
-  @Module({ imports: [CoreModule.forRoot(config), SourcesModule, RollupsModule, DeadLettersModule, PrivacyModule, LifecycleModule] })
+  @Module({ imports: [CoreModule.forRoot(config), SourcesModule, RollupsModule, DeadLettersModule, PrivacyModule, LifecycleModule, TrackingPlansModule] })
   class CliModule {}
   const app = await NestFactory.createApplicationContext(CliModule, { logger: ['error'], abortOnError: false });
   try {
@@ -210,6 +249,39 @@ export async function runCli(argv: string[], config: AppConfig): Promise<unknown
         if (values.source && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(values.source)) throw new UsageError('--source must be a source id (uuid)');
         return await app.get(RollupsRepository).rebuild(from, to, values.source);
       }
+      case 'plans:list':
+        return (await app.get(TrackingPlansService).list()).map((p) => planView(p));
+      case 'plans:show': {
+        const { plan, versions } = await app.get(TrackingPlansService).get(uuidOf(arg, '<plan id>'));
+        return planView(plan, versions);
+      }
+      case 'plans:create':
+        return planView(await app.get(TrackingPlansService).create({ name: need(arg, '<name>'), rules: jsonFile(values.file) }, CLI_ACTOR));
+      case 'plans:version':
+        return versionView(await app.get(TrackingPlansService).addVersion(uuidOf(arg, '<plan id>'), jsonFile(values.file), CLI_ACTOR));
+      case 'plans:import': {
+        if (values.format !== 'segment' && values.format !== 'rudderstack') throw new UsageError('--format must be segment or rudderstack');
+        const doc = jsonFile(values.file);
+        if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new UsageError('--file must hold a JSON object');
+        return planView(await app.get(TrackingPlansService).importPlan(values.format, doc as Record<string, unknown>, values.name, CLI_ACTOR));
+      }
+      case 'plans:infer': {
+        const [from, to] = [need(values.from, '--from'), need(values.to, '--to')].map((v) => new Date(v));
+        if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw new UsageError('--from and --to must be ISO date-times');
+        return await app.get(TrackingPlansService).infer(uuidOf(values.source, '--source'), from, to);
+      }
+      case 'plans:attach': {
+        const modes = ['allow', 'flag', 'quarantine', 'drop'];
+        for (const m of [values.unplanned, values.violation]) if (m !== undefined && !modes.includes(m)) throw new UsageError(`a mode is one of ${modes.join(', ')}`);
+        const version = values.version === undefined ? null : Number(values.version);
+        if (version !== null && !(Number.isInteger(version) && version >= 1)) throw new UsageError('--version must be a whole number from 1');
+        return attachmentView(await app.get(TrackingPlansService).attach(uuidOf(arg, '<source id>'), {
+          planId: uuidOf(positionals[2], '<plan id>'), version, onUnplanned: values.unplanned as 'allow' | undefined, onViolation: values.violation as 'allow' | undefined,
+        }, CLI_ACTOR));
+      }
+      case 'plans:detach':
+        await app.get(TrackingPlansService).detach(uuidOf(arg, '<source id>'), CLI_ACTOR);
+        return { detached: arg };
       case 'retention:run': {
         const scheduler = app.get(RetentionScheduler);
         const report = await scheduler.tick(true);

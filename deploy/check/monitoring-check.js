@@ -43,6 +43,8 @@ const APP_METRICS = new Set([
   // Retention: the scheduled task's last success, interval and duration (every worker reports them), what it removed.
   'sluice_scheduled_job_last_success_timestamp_seconds', 'sluice_scheduled_job_interval_seconds', 'sluice_scheduled_job_last_duration_seconds',
   'sluice_retention_removed_rows_total', 'sluice_retention_partitions_dropped_total',
+  // Tracking plans: violations by action and kind, plan reloads on each api.
+  'sluice_tracking_plan_violations_total', 'sluice_tracking_plan_reloads_total',
 ]);
 // prom-client default metrics.
 const DEFAULT_METRIC = /^(process_|nodejs_)/;

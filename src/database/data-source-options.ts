@@ -9,8 +9,9 @@ import { DeadLetterLifecycle1764600000000 } from './migrations/1764600000000-Dea
 import { Suppressions1764700000000 } from './migrations/1764700000000-Suppressions';
 import { PrivacyDeletions1764800000000 } from './migrations/1764800000000-PrivacyDeletions';
 import { Retention1764900000000 } from './migrations/1764900000000-Retention';
+import { TrackingPlans1765000000000 } from './migrations/1765000000000-TrackingPlans';
 
-export const MIGRATIONS = [Initial1764100000000, AccessControl1764200000000, Hardening1764300000000, QueryApi1764400000000, QueryIndexes1764500000000, DeadLetterLifecycle1764600000000, Suppressions1764700000000, PrivacyDeletions1764800000000, Retention1764900000000];
+export const MIGRATIONS = [Initial1764100000000, AccessControl1764200000000, Hardening1764300000000, QueryApi1764400000000, QueryIndexes1764500000000, DeadLetterLifecycle1764600000000, Suppressions1764700000000, PrivacyDeletions1764800000000, Retention1764900000000, TrackingPlans1765000000000];
 
 /** node-postgres TLS options: verified unless DATABASE_SSL=no-verify says otherwise. */
 export function pgSsl(config: AppConfig): false | { rejectUnauthorized: boolean; ca?: string } {

@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsDate, IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
 import { IsBigintId } from '../common/pg-validators';
 
-const REASONS = ['rejected_by_postgres', 'retries_exhausted', 'worker_crash', 'enrichment_failed', 'unknown'];
+const REASONS = ['rejected_by_postgres', 'retries_exhausted', 'worker_crash', 'enrichment_failed', 'schema_violation', 'unknown'];
 
 export class DeadLetterFilterDto {
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() sourceId?: string;

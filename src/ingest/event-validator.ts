@@ -15,8 +15,10 @@ export type RejectReason =
   | 'event_too_deep'
   | 'event_too_large'
   | 'timestamp_past_retention'
-  // Only for a replayed dead letter: ingestion itself drops a suppressed person's events quietly.
-  | 'suppressed';
+  // Only for a replayed dead letter: ingestion itself drops a suppressed person's events, and
+  // those its tracking plan drops, quietly (counted in "suppressed" and "dropped").
+  | 'suppressed'
+  | 'tracking_plan_drop';
 
 export interface Rejection {
   reason: RejectReason;

@@ -61,4 +61,5 @@ export class IngestResponseDto {
   @ApiProperty({ example: 99 }) accepted: number;
   @ApiProperty({ type: [RejectedEventDto] }) rejected: RejectedEventDto[];
   @ApiProperty({ example: 0, description: 'Valid events of suppressed people: dropped, neither stored nor dead-lettered (not counted in accepted)' }) suppressed: number;
+  @ApiProperty({ example: 0, description: 'Valid events the source tracking plan drops (mode drop): neither stored nor dead-lettered (not counted in accepted). Quarantined events count as accepted: they are kept in dead_letters.' }) dropped: number;
 }

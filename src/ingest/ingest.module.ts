@@ -6,10 +6,12 @@ import { RateLimitModule } from '../ratelimit/rate-limit.module';
 import { PrivacyModule } from '../privacy/privacy.module';
 import { IngestController } from './ingest.controller';
 import { IngestService } from './ingest.service';
+import { PlanValidateController } from './plan-validate.controller';
+import { TrackingPlansModule } from '../tracking-plans/tracking-plans.module';
 
 @Module({
-  imports: [AuthModule, RateLimitModule, QueueModule, MetricsModule, PrivacyModule],
-  controllers: [IngestController],
+  imports: [AuthModule, RateLimitModule, QueueModule, MetricsModule, PrivacyModule, TrackingPlansModule],
+  controllers: [IngestController, PlanValidateController],
   providers: [IngestService],
   exports: [IngestService],
 })

@@ -5,6 +5,8 @@ import { MetricsService } from '../metrics/metrics.service';
 import { BackpressureService } from '../ratelimit/backpressure.service';
 import { SuppressionsService } from '../privacy/suppressions.service';
 import { IngestService } from './ingest.service';
+import { PlanRegistry } from '../tracking-plans/plan-registry.service';
+import { ViolationsRecorder } from '../tracking-plans/violations.recorder';
 
 const MAX_EVENT_BYTES = 32_768;
 
@@ -21,7 +23,9 @@ function service(maxEventBytes = MAX_EVENT_BYTES) {
   const metrics = { eventsRejected: counter, eventsReceived: counter, backpressureRejections: counter } as unknown as MetricsService;
   const backpressure = { current: { overLimit: false } } as unknown as BackpressureService;
   const suppressions = { isSuppressed: () => false, countDropped() {} } as unknown as SuppressionsService;
-  return { ingest: new IngestService(config, producer, metrics, backpressure, suppressions), queued };
+  const plans = { judge: () => undefined } as unknown as PlanRegistry;
+  const violations = { record() {} } as unknown as ViolationsRecorder;
+  return { ingest: new IngestService(config, producer, metrics, backpressure, suppressions, plans, violations), queued };
 }
 
 /** What the service sees of a body: the parsed value and, uncompressed, its length. */
@@ -40,7 +44,7 @@ describe('IngestService: what it accepts is storable and within MAX_EVENT_BYTES 
   it('still takes a small body at its word when its numbers cannot grow it past the limit', async () => {
     const { ingest, queued } = service();
     const b = body(`{"userId":"u","event":"e","properties":{"a":[${Array(100).fill('1e20').join(',')}],"s":"${'x'.repeat(20_000)}"}}`);
-    expect(await ingest.ingestOne('track', b.value, ctx(b.bytes))).toEqual({ accepted: 1, rejected: [], suppressed: 0 });
+    expect(await ingest.ingestOne('track', b.value, ctx(b.bytes))).toEqual({ accepted: 1, rejected: [], suppressed: 0, dropped: 0 });
     expect(queued).toHaveLength(1);
   });
 
@@ -56,6 +60,7 @@ describe('IngestService: what it accepts is storable and within MAX_EVENT_BYTES 
     const result = await ingest.ingestBatch(b.value, ctx(b.bytes));
     expect(result).toEqual({
       suppressed: 0,
+      dropped: 0,
       accepted: 1,
       rejected: [
         { index: 0, reason: 'invalid_text', message: expect.stringContaining('properties.bad') },

@@ -12,6 +12,8 @@ import { inspectValue, InspectionProblem, locateProblem, MAX_NUMBER_GROWTH } fro
 import { Rejection, validateEvent } from './event-validator';
 import { SuppressionsService } from '../privacy/suppressions.service';
 import { MicroBatcher } from './micro-batcher';
+import { Judgement, PlanRegistry } from '../tracking-plans/plan-registry.service';
+import { ViolationsRecorder } from '../tracking-plans/violations.recorder';
 
 export interface IngestContext {
   sourceId: string;
@@ -32,6 +34,8 @@ export interface IngestResult {
   rejected: RejectedEvent[];
   /** Valid events of suppressed people: dropped, neither stored nor dead-lettered. */
   suppressed: number;
+  /** Valid events the source's tracking plan drops (mode drop): neither stored nor dead-lettered. */
+  dropped: number;
 }
 
 /** Fields of a batch envelope that apply to every event in it (already checked by the controller). */
@@ -64,6 +68,8 @@ export class IngestService {
     private readonly metrics: MetricsService,
     private readonly backpressure: BackpressureService,
     private readonly suppressions: SuppressionsService,
+    private readonly plans: PlanRegistry,
+    private readonly violations: ViolationsRecorder,
   ) {
     this.batcher = new MicroBatcher((events) => this.producer.enqueue(events), {
       maxItems: config.batching.flushEvents,
@@ -97,7 +103,7 @@ export class IngestService {
   /** One event of the route's type: 400 with the reason when it is not valid. */
   async ingestOne(type: EventType, body: unknown, ctx: IngestContext): Promise<IngestResult> {
     const result = await this.ingest([body], type, ctx);
-    if (result.accepted === 0 && result.suppressed === 0) {
+    if (result.accepted === 0 && result.suppressed === 0 && result.dropped === 0) {
       const r = result.rejected[0];
       throw new DetailedBadRequest(r.message, { reason: r.reason, accepted: 0, rejected: result.rejected });
     }
@@ -137,7 +143,7 @@ export class IngestService {
       );
     }
     const result = await this.ingest(b.batch, undefined, ctx, envelope);
-    if (result.accepted === 0 && result.suppressed === 0) {
+    if (result.accepted === 0 && result.suppressed === 0 && result.dropped === 0) {
       throw new DetailedBadRequest('No event in the batch was valid; see "rejected".', { accepted: 0, rejected: result.rejected });
     }
     return result;
@@ -154,15 +160,22 @@ export class IngestService {
     const accepted: AcceptedEvent[] = [];
     const indexes: number[] = [];
     const rejected: RejectedEvent[] = [];
+    const judged: [string, IncomingEvent, Judgement][] = [];
     items.forEach(({ req, event }, index) => {
       const rejection = this.check(event, now);
       const e0 = event as Record<string, unknown>;
       if (rejection) rejected.push({ index, ...rejection });
       else if (this.suppressions.isSuppressed(req.s, e0.userId, e0.anonymousId)) rejected.push({ index, reason: 'suppressed', message: 'the person this event belongs to is suppressed: it is not stored' });
       else {
-        const e = event as Record<string, any>;
-        accepted.push({ req, e: this.normalise(e, e.type as EventType, {}) });
-        indexes.push(index);
+        const e = this.normalise(event as Record<string, any>, (event as Record<string, any>).type as EventType, {});
+        // A replayed event meets the source's plan as it stands now (a fixed quarantined event passes).
+        const j = this.plans.judge(req.s, e);
+        if (j) judged.push([req.s, e, j]);
+        if (j?.action === 'drop') rejected.push({ index, reason: 'tracking_plan_drop', message: `the source's tracking plan (${j.plan}) drops this event: ${j.violations.map((v) => v.message).join('; ')}` });
+        else {
+          accepted.push(j && j.action !== 'allow' ? { req, e, v: { a: j.action, p: j.plan, v: j.violations } } : { req, e });
+          indexes.push(index);
+        }
       }
     });
     if (accepted.length > 0) {
@@ -174,6 +187,7 @@ export class IngestService {
         throw err;
       }
     }
+    for (const [sourceId, e, j] of judged) this.violations.record(sourceId, e, j, now);
     return { accepted: indexes, rejected };
   }
 
@@ -194,6 +208,8 @@ export class IngestService {
     const rejected: RejectedEvent[] = [];
     const accepted: AcceptedEvent[] = [];
     let suppressed = 0;
+    let dropped = 0;
+    const judged: [IncomingEvent, Judgement][] = [];
     const req: JobRequest = { s: ctx.sourceId, t: receivedAt, ip: ctx.ip, r: ctx.requestId };
     if (envelope.context) req.context = envelope.context;
     if (envelope.integrations) req.integrations = envelope.integrations;
@@ -209,7 +225,16 @@ export class IngestService {
         suppressed++;
         continue;
       }
-      accepted.push({ req, e: this.normalise(event, eventType as EventType, envelope) });
+      const e = this.normalise(event, eventType as EventType, envelope);
+      const j = this.plans.judge(ctx.sourceId, e, envelope.context);
+      if (j) {
+        judged.push([e, j]);
+        if (j.action === 'drop') {
+          dropped++;
+          continue;
+        }
+      }
+      accepted.push(j && (j.action === 'flag' || j.action === 'quarantine') ? { req, e, v: { a: j.action, p: j.plan, v: j.violations } } : { req, e });
     }
     this.suppressions.countDropped(suppressed);
     for (const r of rejected) this.metrics.eventsRejected.inc({ reason: r.reason });
@@ -233,7 +258,9 @@ export class IngestService {
       }
       for (const type in byType) this.metrics.eventsReceived.inc({ type }, byType[type]);
     }
-    return { accepted: accepted.length, rejected, suppressed };
+    // Counted once the request's events are queued: a request answered 503 is sent again.
+    for (const [e, j] of judged) this.violations.record(ctx.sourceId, e, j, now);
+    return { accepted: accepted.length, rejected, suppressed, dropped };
   }
 
   /** Flushes events still waiting for their micro-batch: drainAndClose calls it before the queue closes. */

@@ -129,17 +129,18 @@ export class RetentionRepository {
   }
 
   /**
-   * The rollups of the UTC days before `cutoff` (a day boundary), of one source or all: the rows
+   * The rollups (and tracking-plan violation counts) of the UTC days before `cutoff` (a day boundary), of one source or all: the rows
    * they counted are gone. Returns rows removed per table.
    */
-  async deleteRollups(cutoff: Date, sourceId: string | null): Promise<Record<'event_counts_hourly' | 'event_users_daily' | 'event_uniques_daily', number>> {
+  async deleteRollups(cutoff: Date, sourceId: string | null): Promise<Record<'event_counts_hourly' | 'event_users_daily' | 'event_uniques_daily' | 'violation_counts_hourly', number>> {
     const where = sourceId === null ? '' : ' AND source_id = $2';
     const params = sourceId === null ? [cutoff] : [cutoff, sourceId];
     return this.db.transaction(async (m) => {
       const [, hourly] = (await m.query(`DELETE FROM event_counts_hourly WHERE hour < $1${where}`, params)) as [unknown, number];
       const [, users] = (await m.query(`DELETE FROM event_users_daily WHERE day < ($1::timestamptz AT TIME ZONE 'UTC')::date${where}`, params)) as [unknown, number];
       const [, uniques] = (await m.query(`DELETE FROM event_uniques_daily WHERE day < ($1::timestamptz AT TIME ZONE 'UTC')::date${where}`, params)) as [unknown, number];
-      return { event_counts_hourly: hourly, event_users_daily: users, event_uniques_daily: uniques };
+      const [, violations] = (await m.query(`DELETE FROM violation_counts_hourly WHERE hour < $1${where}`, params)) as [unknown, number];
+      return { event_counts_hourly: hourly, event_users_daily: users, event_uniques_daily: uniques, violation_counts_hourly: violations };
     });
   }
 

@@ -8,7 +8,7 @@ import { RetentionRepository } from './retention.repository';
 export interface RetentionReport {
   cutoff: string;
   partitionsDropped: string[];
-  removed: { events: number; event_dedup: number; event_counts_hourly: number; event_users_daily: number; event_uniques_daily: number; dead_letters: number };
+  removed: { events: number; event_dedup: number; event_counts_hourly: number; event_users_daily: number; event_uniques_daily: number; violation_counts_hourly: number; dead_letters: number };
   sources: { sourceId: string; retentionDays: number; cutoff: string; events: number }[];
 }
 
@@ -42,7 +42,7 @@ export class RetentionService {
     const report: RetentionReport = {
       cutoff: cutoff.toISOString(),
       partitionsDropped: [],
-      removed: { events: 0, event_dedup: 0, event_counts_hourly: 0, event_users_daily: 0, event_uniques_daily: 0, dead_letters: 0 },
+      removed: { events: 0, event_dedup: 0, event_counts_hourly: 0, event_users_daily: 0, event_uniques_daily: 0, violation_counts_hourly: 0, dead_letters: 0 },
       sources: [],
     };
     const add = (part: Partial<RetentionReport['removed']>) => {

@@ -222,6 +222,16 @@ export class MetricsService {
     name: 'sluice_retention_partitions_dropped_total',
     help: 'Daily events partitions dropped by the retention job',
   }));
+  readonly planViolations = getOrCreate('sluice_tracking_plan_violations_total', () => new Counter({
+    name: 'sluice_tracking_plan_violations_total',
+    help: 'Events that violated their source tracking plan, by what was done with them (allow, flag, quarantine, drop) and the kind of violation (unplanned_event, schema_violation)',
+    labelNames: ['action', 'type'],
+  }));
+  readonly planReloads = getOrCreate('sluice_tracking_plan_reloads_total', () => new Counter({
+    name: 'sluice_tracking_plan_reloads_total',
+    help: 'Times an api reloaded the tracking plans in force (outcome ok or failed: the previous plans stay)',
+    labelNames: ['outcome'],
+  }));
   /** The scrape-time refresher of the scheduled-job gauges (read from scheduled_runs); returns its removal. */
   onCollectScheduledJobs(collect: Collector): () => void {
     MetricsService.groups.set('scheduled_jobs', { collect });

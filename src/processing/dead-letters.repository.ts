@@ -7,7 +7,7 @@ import { QueuedEvent } from '../queue/queue.constants';
 import { classifyDbError } from './db-errors';
 
 /** Why an event was dead-lettered, for filtering; `reason` says it in words. */
-export type DeadLetterCode = 'rejected_by_postgres' | 'retries_exhausted' | 'worker_crash' | 'enrichment_failed';
+export type DeadLetterCode = 'rejected_by_postgres' | 'retries_exhausted' | 'worker_crash' | 'enrichment_failed' | 'schema_violation';
 
 export interface DeadLetter {
   event: QueuedEvent;

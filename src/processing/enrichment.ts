@@ -49,5 +49,6 @@ export function toEventRow(q: QueuedEvent, futureDays = DEFAULT_FUTURE_DAYS): Ev
     context,
     integrations: e.integrations ?? null,
     extra,
+    violations: q.v?.a === 'flag' ? { plan: q.v.p, items: q.v.v } : null,
   };
 }

@@ -187,6 +187,10 @@ export class PersistEventsProcessor implements OnModuleInit {
     const letters: DeadLetter[] = [];
     const rows: { row: EventRow; q: QueuedEvent }[] = [];
     for (const q of queued) {
+      if (q.v?.a === 'quarantine') {
+        letters.push({ event: q, code: 'schema_violation', reason: quarantineReason(q.v) });
+        continue;
+      }
       try {
         rows.push({ row: toEventRow(q, this.config.worker.partitionDaysAhead), q });
       } catch (err) {
@@ -254,4 +258,9 @@ export class PersistEventsProcessor implements OnModuleInit {
     if (outcome.deadLettered > 0) this.metrics.eventsDeadLettered.inc(outcome.deadLettered);
     this.stats.adjustBacklog(-queuedCount);
   }
+}
+
+/** The dead letter's reason for a quarantined event: the plan and what it violates, readable. */
+function quarantineReason(v: NonNullable<QueuedEvent['v']>): string {
+  return `quarantined by tracking plan ${v.p}: ${v.v.map((x) => x.message).join('; ')}`;
 }

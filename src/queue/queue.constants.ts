@@ -48,10 +48,30 @@ export interface JobRequest {
   integrations?: Record<string, unknown>;
 }
 
-/** An event in a job: the index of its request in `requests`, and the event. */
+/** A tracking-plan violation as it travels with an event (the api found it; the worker stores it). */
+export interface WireViolation {
+  type: string;
+  keyword: string;
+  instancePath: string;
+  message: string;
+}
+
+/**
+ * What the source's tracking plan decided for an event that violates it, when the worker must act
+ * on it: `flag` stores the event with its violations, `quarantine` dead-letters it
+ * (`schema_violation`). `p` is the plan and version that judged it (`<plan id>@<version>`).
+ */
+export interface PlanVerdict {
+  a: 'flag' | 'quarantine';
+  p: string;
+  v: WireViolation[];
+}
+
+/** An event in a job: the index of its request in `requests`, the event, and any plan verdict. */
 export interface JobEvent {
   q: number;
   e: IncomingEvent;
+  v?: PlanVerdict;
 }
 
 /** The payload of a persist job: the wire format between api and worker. */
@@ -64,6 +84,7 @@ export interface PersistEventsJob {
 export interface AcceptedEvent {
   req: JobRequest;
   e: IncomingEvent;
+  v?: PlanVerdict;
 }
 
 /**
@@ -76,6 +97,7 @@ export interface QueuedEvent {
   ip?: string;
   r?: string;
   e: IncomingEvent;
+  v?: PlanVerdict;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
@@ -86,20 +108,20 @@ export function packJob(events: AcceptedEvent[]): PersistEventsJob {
   const index = new Map<JobRequest, number>();
   const packed: JobEvent[] = new Array(events.length);
   for (let i = 0; i < events.length; i++) {
-    const { req, e } = events[i];
+    const { req, e, v } = events[i];
     let q = index.get(req);
     if (q === undefined) {
       q = requests.push(req) - 1;
       index.set(req, q);
     }
-    packed[i] = { q, e };
+    packed[i] = v ? { q, e, v } : { q, e };
   }
   return { requests, events: packed };
 }
 
 /** The job's events, self-contained: the request's fields added, its envelope merged under each event's own. */
 export function unpackJob(job: PersistEventsJob): QueuedEvent[] {
-  return job.events.map(({ q, e }) => {
+  return job.events.map(({ q, e, v }) => {
     const req = job.requests[q];
     let event = e;
     if (req.context || req.integrations) {
@@ -107,6 +129,6 @@ export function unpackJob(job: PersistEventsJob): QueuedEvent[] {
       if (req.context) event.context = isObject(e.context) ? { ...req.context, ...e.context } : { ...req.context };
       if (req.integrations) event.integrations = isObject(e.integrations) ? { ...req.integrations, ...e.integrations } : { ...req.integrations };
     }
-    return { s: req.s, t: req.t, ip: req.ip, r: req.r, e: event };
+    return v ? { s: req.s, t: req.t, ip: req.ip, r: req.r, e: event, v } : { s: req.s, t: req.t, ip: req.ip, r: req.r, e: event };
   });
 }

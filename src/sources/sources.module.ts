@@ -12,6 +12,6 @@ import { SourcesService } from './sources.service';
   imports: [AuthModule, AuditModule, RateLimitModule],
   controllers: [SourcesController, KeysController],
   providers: [SourcesRepository, SourcesService, KeysService],
-  exports: [SourcesService, KeysService],
+  exports: [SourcesService, KeysService, SourcesRepository],
 })
 export class SourcesModule {}

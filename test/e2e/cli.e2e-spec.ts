@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REDIS_URL, testDatabaseUrl, uniqueName } from '../support/env';
 import { withDb } from '../support/app';
@@ -143,6 +145,34 @@ describe('operator CLI', () => {
     expect(run.code).toBe(0);
     expect(run.json()).toMatchObject({ partitionsDropped: [], removed: { events: 0 }, cutoff: expect.stringMatching(/T00:00:00.000Z$/) });
     expect(cli('retention:status').json()).toMatchObject({ name: 'retention', outcome: 'ok', result: { cutoff: run.json().cutoff } });
+  });
+
+  it('creates, versions, imports, attaches and detaches tracking plans', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-cli-'));
+    try {
+      const rules = join(dir, 'rules.json');
+      writeFileSync(rules, JSON.stringify({ allowUnplanned: false, rules: [{ type: 'track', event: 'Signed Up', properties: { type: 'object', required: ['plan'] } }] }));
+      const plan = cli('plans:create', 'cli plan', '--file', rules);
+      expect(plan.code).toBe(0);
+      const planId = plan.json().id;
+      expect(cli('plans:version', planId, '--file', rules).json()).toMatchObject({ version: 2 });
+      const sourceId = cli('sources:create', 'plans-cli').json().id;
+      expect(cli('plans:attach', sourceId, planId, '--version', '1', '--unplanned', 'drop', '--violation', 'quarantine').json()).toMatchObject({ planId, version: 1, onUnplanned: 'drop', onViolation: 'quarantine' });
+      expect(cli('plans:show', planId).json()).toMatchObject({ latestVersion: 2, sources: [sourceId] });
+      expect(cli('plans:attach', sourceId, planId, '--unplanned', 'shout').code).toBe(2);
+      expect(cli('plans:detach', sourceId).code).toBe(0);
+      const segment = join(dir, 'segment.json');
+      writeFileSync(segment, JSON.stringify({ data: { rules: [{ type: 'TRACK', key: 'A', version: 1, jsonSchema: { type: 'object', properties: { properties: { type: 'object', required: ['x'] } } } }] } }));
+      expect(cli('plans:import', '--format', 'segment', '--file', segment, '--name', 'from segment').json()).toMatchObject({ name: 'from segment', latestVersion: 1 });
+      writeFileSync(rules, '{not json');
+      expect(cli('plans:create', 'broken', '--file', rules).code).toBe(2);
+      writeFileSync(rules, JSON.stringify({ rules: [{ type: 'track' }] }));
+      const invalid = cli('plans:create', 'invalid', '--file', rules);
+      expect(invalid.code).toBe(1);
+      expect(invalid.err).toMatch(/needs "event"/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('explains bad usage with exit code 2 and failures with exit code 1', () => {

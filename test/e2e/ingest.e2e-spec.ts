@@ -44,7 +44,7 @@ describe('ingestion API (in-process, real PostgreSQL and Redis)', () => {
       const messageId = `m-${path}`;
       const res = await post(path, { userId: 'u1', messageId, ...body }, src.writeKey);
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ success: true, accepted: 1, rejected: [], suppressed: 0 });
+      expect(res.body).toEqual({ success: true, accepted: 1, rejected: [], suppressed: 0, dropped: 0 });
       const rows = await waitFor(() => rowsFor(src.id), (r) => r.length === 1);
       expect(rows).toHaveLength(1);
       const expectedType = { t: 'track', i: 'identify', p: 'page', s: 'screen', g: 'group', a: 'alias' }[path.slice(4)] ?? path.slice(4);

@@ -38,6 +38,7 @@ export const EVENT_COLUMNS = [
   { name: 'context', type: 'jsonb', nullable: true, field: 'context', view: true, description: 'context (library, page, userAgent, ip, ...)' },
   { name: 'integrations', type: 'jsonb', nullable: true, field: 'integrations', view: true, description: 'integrations' },
   { name: 'extra', type: 'jsonb', nullable: true, field: 'extra', view: true, description: 'Any other top-level fields the event carried' },
+  { name: 'violations', type: 'jsonb', nullable: true, field: 'violations', view: true, description: 'Tracking-plan violations, for an event stored in flag mode: {plan: "<plan id>@<version>", items: [{type, keyword, instancePath, message}]}' },
 ] as const satisfies readonly ColumnDef[];
 
 export type EventColumn = (typeof EVENT_COLUMNS)[number];
