@@ -66,7 +66,7 @@ export class DeletionRunner implements OnApplicationBootstrap, OnModuleDestroy {
     const started = Date.now();
     try {
       const subject = await this.subject(row);
-      let remaining = { events: 0, dead_letters: 0 };
+      let remaining = { events: 0, dead_letters: 0, violation_samples: 0 };
       let pass = 1;
       for (; pass <= MAX_PASSES; pass++) {
         const partitions = await this.repo.partitions();
@@ -78,12 +78,12 @@ export class DeletionRunner implements OnApplicationBootstrap, OnModuleDestroy {
           if (stopped) throw new Error(this.stopping ? 'the worker shut down; another worker continues' : 'the lease was lost to another worker');
           lost ||= !(await this.repo.heartbeat(row.id, LEASE_MS, { pass, partitionsTotal: partitions.length, partitionsDone: i + 1 }));
         }
-        this.count({ ...EMPTY_REMOVED, dead_letters: await this.repo.deleteDeadLetters(row.id, subject, row.source_ids) });
+        this.count({ ...EMPTY_REMOVED, ...(await this.repo.deleteDeadLetters(row.id, subject, row.source_ids)) });
         remaining = await this.repo.remaining(subject, row.source_ids);
-        if (remaining.events + remaining.dead_letters === 0) break;
+        if (remaining.events + remaining.dead_letters + remaining.violation_samples === 0) break;
       }
       const done = (await this.repo.get(row.id))!;
-      const verified = remaining.events + remaining.dead_letters === 0;
+      const verified = remaining.events + remaining.dead_letters + remaining.violation_samples === 0;
       const finished = await this.repo.finish(row.id, {
         identity: { kind: row.identity_kind, sha256: row.identity_hash },
         sourceIds: row.source_ids,
@@ -94,7 +94,7 @@ export class DeletionRunner implements OnApplicationBootstrap, OnModuleDestroy {
         passes: Math.min(pass, MAX_PASSES),
         checkedAt: new Date().toISOString(),
         note: verified
-          ? 'Re-checked after the deletion: no event and no dead letter of this person remains.'
+          ? 'Re-checked after the deletion: no event, no dead letter and no violation sample of this person remains.'
           : 'Rows of this person remain: events kept arriving during the deletion. Suppress the person and request the deletion again.',
       });
       if (finished) {

@@ -20,6 +20,8 @@ export interface Removed {
   event_counts_hourly: number;
   event_users_daily: number;
   event_uniques_daily: number;
+  /** tracking-plan violation groups whose sample event was the person's (the sample is erased, the count kept) */
+  violation_samples: number;
 }
 
 export interface DeletionProgress {
@@ -48,7 +50,7 @@ export interface DeletionRow {
   finished_at: Date | null;
 }
 
-export const EMPTY_REMOVED: Removed = { events: 0, event_dedup: 0, dead_letters: 0, event_counts_hourly: 0, event_users_daily: 0, event_uniques_daily: 0 };
+export const EMPTY_REMOVED: Removed = { events: 0, event_dedup: 0, dead_letters: 0, event_counts_hourly: 0, event_users_daily: 0, event_uniques_daily: 0, violation_samples: 0 };
 
 /** The person's rows, as a predicate on `events` (or one partition) aliased `e`: $1 userId, $2 anonymousIds, $3 sourceIds. */
 const PERSON = `(e.user_id = $1 OR e.anonymous_id = ANY($2::text[])) AND ($3::uuid[] IS NULL OR e.source_id = ANY($3::uuid[]))`;
@@ -275,24 +277,24 @@ export class DeletionsRepository {
     }
   }
 
-  /** The person's dead letters (by the userId / anonymousId of their payload). */
-  async deleteDeadLetters(id: string, subject: DeletionSubject, sourceIds: string[] | null): Promise<number> {
+  /** The person's dead letters (by the userId / anonymousId of their payload), and their events kept as violation samples. */
+  async deleteDeadLetters(id: string, subject: DeletionSubject, sourceIds: string[] | null): Promise<{ dead_letters: number; violation_samples: number }> {
     return this.db.transaction(async (m) => {
-      const [, n] = (await m.query(
-        `DELETE FROM dead_letters e WHERE ${DEAD_LETTER_PERSON}`,
-        [subject.userId, subject.anonymousIds, sourceIds],
-      )) as [unknown, number];
-      await m.query(ADD_REMOVED_SQL, [id, JSON.stringify({ dead_letters: n })]);
-      return n;
+      const params = [subject.userId, subject.anonymousIds, sourceIds];
+      const [, n] = (await m.query(`DELETE FROM dead_letters e WHERE ${DEAD_LETTER_PERSON}`, params)) as [unknown, number];
+      const [, samples] = (await m.query(`UPDATE violation_counts_hourly e SET sample = NULL WHERE ${SAMPLE_PERSON}`, params)) as [unknown, number];
+      await m.query(ADD_REMOVED_SQL, [id, JSON.stringify({ dead_letters: n, violation_samples: samples })]);
+      return { dead_letters: n, violation_samples: samples };
     });
   }
 
   /** The re-check: the person's rows still stored (0 when the deletion is complete). */
-  async remaining(subject: DeletionSubject, sourceIds: string[] | null): Promise<{ events: number; dead_letters: number }> {
+  async remaining(subject: DeletionSubject, sourceIds: string[] | null): Promise<{ events: number; dead_letters: number; violation_samples: number }> {
     const params = [subject.userId, subject.anonymousIds, sourceIds];
-    const rows: { events: number; dead_letters: number }[] = await this.db.query(
+    const rows: { events: number; dead_letters: number; violation_samples: number }[] = await this.db.query(
       `SELECT (SELECT count(*)::int FROM events e WHERE ${PERSON}) AS events,
-              (SELECT count(*)::int FROM dead_letters e WHERE ${DEAD_LETTER_PERSON}) AS dead_letters`,
+              (SELECT count(*)::int FROM dead_letters e WHERE ${DEAD_LETTER_PERSON}) AS dead_letters,
+              (SELECT count(*)::int FROM violation_counts_hourly e WHERE ${SAMPLE_PERSON}) AS violation_samples`,
       params,
     );
     return rows[0];
@@ -309,6 +311,9 @@ interface HourCount {
 
 // Payloads are whatever the client sent: ->> is NULL where it is not an object or lacks the field.
 const DEAD_LETTER_PERSON = `(e.payload->>'userId' = $1 OR e.payload->>'anonymousId' = ANY($2::text[]))
+  AND ($3::uuid[] IS NULL OR e.source_id = ANY($3::uuid[]))`;
+// A violation group's sample event (the event as sent: userId / anonymousId at the top).
+const SAMPLE_PERSON = `(e.sample->>'userId' = $1 OR e.sample->>'anonymousId' = ANY($2::text[]))
   AND ($3::uuid[] IS NULL OR e.source_id = ANY($3::uuid[]))`;
 
 // Adds a batch's counts to the request's totals in the batch's own transaction: exact across crashes.

@@ -55,6 +55,7 @@ export class RemovedRowsDto {
   @ApiProperty({ description: 'Hourly count rows removed because they fell to zero (others were lowered)' }) event_counts_hourly: number;
   @ApiProperty({ description: 'User-days removed from the daily active users' }) event_users_daily: number;
   @ApiProperty({ description: 'Daily distinct-user counts lowered' }) event_uniques_daily: number;
+  @ApiProperty({ description: 'Tracking-plan violation groups whose sample event was the person (sample erased, count kept)' }) violation_samples: number;
 }
 
 export class DeletionProgressDto {

@@ -53,6 +53,16 @@ describe('privacy deletion', () => {
         JSON.stringify({ userId: user, event: 'Broken' }),
       ]),
     );
+    // Tracking-plan violation groups whose sample is the person's (by userId, and by a linked anonymousId), and one of someone else.
+    await withDb((db) =>
+      db.query(
+        `INSERT INTO violation_counts_hourly (source_id, hour, event_type, event, violation, keyword, instance_path, action, n, message, sample)
+         VALUES ($1, date_trunc('hour', now()), 'track', 'Bought', 'schema_violation', 'type', '/properties/x', 'flag', 3, 'm', $2::jsonb),
+                ($1, date_trunc('hour', now()), 'page', '', 'schema_violation', 'type', '/properties/y', 'flag', 2, 'm', $3::jsonb),
+                ($1, date_trunc('hour', now()), 'track', 'Viewed', 'schema_violation', 'type', '/properties/z', 'flag', 1, 'm', $4::jsonb)`,
+        [source.id, JSON.stringify({ type: 'track', userId: user }), JSON.stringify({ type: 'page', anonymousId: `${prefix}-anon-1` }), JSON.stringify({ type: 'track', userId: 'other-1' })],
+      ),
+    );
   });
   afterAll(async () => {
     await stopRole(worker);
@@ -115,10 +125,12 @@ describe('privacy deletion', () => {
     );
     expect(done.verification).toMatchObject({
       verified: true,
-      remaining: { events: 0, dead_letters: 0 },
+      remaining: { events: 0, dead_letters: 0, violation_samples: 0 },
       linkedAnonymousIds: 2,
-      removed: { events: before.events, event_dedup: before.dedup, dead_letters: 1 },
+      removed: { events: before.events, event_dedup: before.dedup, dead_letters: 1, violation_samples: 2 },
     });
+    const samples = await withDb(async (db) => (await db.query(`SELECT n::int, sample FROM violation_counts_hourly WHERE source_id = $1 ORDER BY instance_path`, [source.id])).rows);
+    expect(samples).toEqual([{ n: 3, sample: null }, { n: 2, sample: null }, { n: 1, sample: { type: 'track', userId: 'other-1' } }]); // counts kept
     expect(done.verification.removed.event_users_daily).toBeGreaterThanOrEqual(3 * 3);
     expect(done.progress.partitionsDone).toBe(done.progress.partitionsTotal);
 
