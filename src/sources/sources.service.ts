@@ -4,6 +4,7 @@ import { AppConfig } from '../config';
 import { effectiveRetentionDays } from '../domain/events/timestamps';
 import { AuditRepository } from '../audit/audit.repository';
 import { KeyInvalidationService } from '../auth/key-invalidation.service';
+import { ApiKeyEntity } from '../auth/api-key.entity';
 import { ApiKeysRepository } from '../auth/api-keys.repository';
 import { keySummary } from './key-view';
 import { KeysService } from './keys.service';
@@ -37,13 +38,16 @@ export class SourcesService {
   }
 
   async listSources(): Promise<SourceDto[]> {
-    return Promise.all((await this.sources.list()).map((s) => this.view(s)));
+    const sources = await this.sources.list();
+    const bySource = new Map<string, ApiKeyEntity[]>();
+    for (const k of await this.keys.listForSources(sources.map((s) => s.id))) bySource.set(k.sourceId!, [...(bySource.get(k.sourceId!) ?? []), k]);
+    return sources.map((s) => this.view(s, bySource.get(s.id) ?? []));
   }
 
   async getSource(id: string): Promise<SourceDto> {
     const s = await this.sources.findById(id);
     if (!s) throw new NotFoundException(`No source with id ${id}.`);
-    return this.view(s);
+    return this.view(s, await this.keys.listForSource(s.id));
   }
 
   async updateSource(id: string, dto: UpdateSourceDto, actor: Actor): Promise<SourceDto> {
@@ -68,7 +72,7 @@ export class SourcesService {
     });
     // Limits and retention travel with cached keys: drop the caches so the new ones apply at once.
     await this.invalidation.publish();
-    return this.view(updated);
+    return this.view(updated, await this.keys.listForSource(id));
   }
 
   async deleteSource(id: string, actor: Actor): Promise<void> {
@@ -80,7 +84,7 @@ export class SourcesService {
     await this.invalidation.publish();
   }
 
-  private async view(s: SourceEntity): Promise<SourceDto> {
+  private view(s: SourceEntity, keys: ApiKeyEntity[]): SourceDto {
     return {
       id: s.id,
       name: s.name,
@@ -88,7 +92,7 @@ export class SourcesService {
       updatedAt: s.updatedAt,
       limits: { rateLimitRps: s.rateLimitRps, rateLimitEps: s.rateLimitEps, dailyEventQuota: s.dailyEventQuota },
       retention: { retentionDays: s.retentionDays, effectiveDays: effectiveRetentionDays(s.retentionDays, this.config.retentionDays) },
-      writeKeys: (await this.keys.listForSource(s.id)).map(keySummary),
+      writeKeys: keys.map(keySummary),
     };
   }
 }
