@@ -19,7 +19,8 @@ export function redact(value: unknown, depth = 0): unknown {
   return out;
 }
 
-const contextFormat = (role: string) =>
+/** Adds the role, request id and (inside a span) trace_id/span_id to a line, and hides secrets. */
+export const contextFormat = (role: string) =>
   winston.format((info) => {
     info.role = role;
     const requestId = currentRequestId();
