@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { ADMIN_TOKEN, countEvents, waitFor } from '../support/app';
+import { countEvents, waitFor } from '../support/app';
 import { uniqueName } from '../support/env';
 import { OtlpReceiver, ReceivedSpan } from '../support/otlp-receiver';
-import { RoleProcess, startRole, stopRole } from '../support/processes';
+import { createSourceVia, startRole, stopRole } from '../support/processes';
 import { deleteRedisPrefix } from '../support/redis';
 
 /**
@@ -12,29 +12,13 @@ import { deleteRedisPrefix } from '../support/redis';
  */
 jest.setTimeout(120_000);
 
-async function createSource(api: RoleProcess): Promise<{ id: string; writeKey: string }> {
-  const admin = await fetch(`${api.url}/v1/admin/keys`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ kind: 'admin', name: 'tracing' }),
-  });
-  expect(admin.status).toBe(201);
-  const { key } = (await admin.json()) as { key: string };
-  const res = await fetch(`${api.url}/v1/admin/sources`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ name: uniqueName('otel') }),
-  });
-  expect(res.status).toBe(201);
-  return (await res.json()) as { id: string; writeKey: string };
-}
 
 /** Runs api and worker with `env`, sends one batch of three events, waits until they are stored, stops both (flushing spans). */
 async function oneBatch(prefix: string, env: Record<string, string>): Promise<{ sourceId: string; writeKey: string; secretValue: string }> {
   const api = await startRole('api', prefix, env);
   const worker = await startRole('worker', prefix, env);
   try {
-    const source = await createSource(api);
+    const source = await createSourceVia(api, uniqueName('otel'));
     const secretValue = `prop-${randomUUID()}`;
     const batch = [0, 1, 2].map((i) => ({ type: 'track', userId: `u-${secretValue}`, event: 'Traced', messageId: `${prefix}-${i}`, properties: { secret: secretValue, i } }));
     const res = await fetch(`${api.url}/v1/batch`, {
