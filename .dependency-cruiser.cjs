@@ -1,10 +1,10 @@
 // The layer rules of docs/architecture.md, checked in CI (`npm run lint:deps`).
-//   infrastructure  config logging metrics database redis queue common health
+//   infrastructure  config logging metrics database redis queue common health tracing
 //   shared domain   domain/ (principal, key format, event types, the stored-event columns)
 //   features        everything else under src/ (auth, ratelimit, audit, sources, ingest, ...)
 //   composition     src/app/, src/main.ts, src/cli.ts: may import anything
 // A layer imports only from itself or below; nothing imports upward; no cycles anywhere.
-const INFRA = '^src/(config|logging|metrics|database|redis|queue|common|health)/';
+const INFRA = '^src/(config|logging|metrics|database|redis|queue|common|health|tracing)/';
 const DOMAIN = '^src/domain/';
 const COMPOSITION = '^src/(app/|main\\.ts$|cli\\.ts$)';
 

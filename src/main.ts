@@ -1,11 +1,9 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { assertRedisReachable, createApp } from './app/create-app';
-import { drainAndClose } from './app/drain';
 import { describeStartupError } from './common/startup-errors';
 import { AppConfig, loadConfig } from './config';
-import { ProcessHealth } from './health/process-health';
 import { createLogger } from './logging/logger';
+import { startTracing } from './tracing/start-tracing';
 
 async function main(): Promise<void> {
   let config: AppConfig | undefined;
@@ -15,6 +13,13 @@ async function main(): Promise<void> {
     console.error(describeStartupError(err, {}));
     process.exit(1);
   }
+  // Before the app (Nest, Fastify, pg, ioredis) is loaded, so the instrumentations see it load.
+  const tracing = startTracing(config);
+  /* eslint-disable @typescript-eslint/no-require-imports -- loaded after startTracing on purpose */
+  const { assertRedisReachable, createApp } = require('./app/create-app') as typeof import('./app/create-app');
+  const { drainAndClose } = require('./app/drain') as typeof import('./app/drain');
+  const { ProcessHealth } = require('./health/process-health') as typeof import('./health/process-health');
+  /* eslint-enable @typescript-eslint/no-require-imports */
   const logger = createLogger(config);
   const log = new Logger('Main');
   Logger.overrideLogger(logger);
@@ -46,6 +51,8 @@ async function main(): Promise<void> {
     }, config.shutdownTimeoutMs);
     force.unref();
     drainAndClose(app, config)
+      // The spans of the last requests and jobs go out before the process ends.
+      .then(() => tracing?.shutdown())
       .then(() => {
         log.log('drained; bye');
         process.exit(exitCode);

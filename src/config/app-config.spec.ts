@@ -285,3 +285,47 @@ describe('validateEnvironment', () => {
     });
   });
 });
+
+describe('tracing configuration (OTEL_*)', () => {
+  const CLEAN_ENV: Record<string, undefined> = Object.fromEntries(VARIABLES.map((v) => [v.name, undefined]));
+  const cfg = (o: Record<string, string>) => loadConfig({ ...CLEAN_ENV, ...o });
+
+  it('is off unless OTEL_SDK_DISABLED=false', () => {
+    expect(cfg({}).tracing).toBeNull();
+    expect(cfg({ OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }).tracing).toBeNull();
+  });
+
+  it('takes the specification defaults and the role for the service name', () => {
+    expect(cfg({ OTEL_SDK_DISABLED: 'false', ROLE: 'worker' }).tracing).toEqual({
+      serviceName: 'sluice-worker',
+      tracesUrl: 'http://localhost:4318/v1/traces',
+      sampler: 'parentbased_always_on',
+      ratio: 1,
+      resourceAttributes: {},
+    });
+  });
+
+  it('reads endpoint, traces endpoint, sampler, ratio and resource attributes', () => {
+    const t = cfg({ OTEL_SDK_DISABLED: 'false', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/', OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01', OTEL_SERVICE_NAME: 'ingest-eu', OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=prod, team=data%20eng' }).tracing!;
+    expect(t).toEqual({ serviceName: 'ingest-eu', tracesUrl: 'http://collector:4318/v1/traces', sampler: 'parentbased_traceidratio', ratio: 0.01, resourceAttributes: { 'deployment.environment.name': 'prod', team: 'data eng' } });
+    expect(cfg({ OTEL_SDK_DISABLED: 'false', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://b/x/traces' }).tracing!.tracesUrl).toBe('https://b/x/traces');
+  });
+
+  it.each([
+    ['OTEL_SDK_DISABLED', 'maybe'],
+    ['OTEL_TRACES_SAMPLER', 'sometimes'],
+    ['OTEL_TRACES_SAMPLER_ARG', '1.5'],
+    ['OTEL_TRACES_SAMPLER_ARG', '-0.1'],
+    ['OTEL_TRACES_SAMPLER_ARG', 'half'],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318'],
+    ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'grpc://c:4317'],
+    ['OTEL_RESOURCE_ATTRIBUTES', 'no-equals-sign'],
+    ['OTEL_SERVICE_NAME', 'has space'],
+  ])('refuses %s=%p, naming it', (name, value) => {
+    expect(() => cfg({ [name]: value })).toThrow(new RegExp(`${name}=`));
+  });
+
+  it('refuses bad percent-encoding in OTEL_RESOURCE_ATTRIBUTES', () => {
+    expect(() => cfg({ OTEL_SDK_DISABLED: 'false', OTEL_RESOURCE_ATTRIBUTES: 'a=%zz' })).toThrow(/OTEL_RESOURCE_ATTRIBUTES/);
+  });
+});

@@ -1,6 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ConfigValidationError, EnvironmentVariables, Role, validateEnvironment } from './environment';
+import { ConfigValidationError, EnvironmentVariables, Role, TracesSampler, validateEnvironment } from './environment';
+
+/** OpenTelemetry tracing, from the OTEL_* variables (null: off, nothing of the SDK is loaded). */
+export interface TracingConfig {
+  serviceName: string;
+  /** Where OTLP/HTTP (JSON) spans are POSTed. */
+  tracesUrl: string;
+  sampler: TracesSampler;
+  /** The ratio of the traceidratio samplers, 0..1. */
+  ratio: number;
+  /** OTEL_RESOURCE_ATTRIBUTES, decoded. */
+  resourceAttributes: Record<string, string>;
+}
 
 /**
  * Typed, validated configuration. Built once per process from the environment; injected as
@@ -40,6 +52,7 @@ export class AppConfig {
   /** A separate listener for /metrics (null: on the HTTP port). */
   readonly metricsPort: number | null;
   readonly query: { rollups: boolean; statementTimeoutMs: number; maxBuckets: number; cacheTtlMs: number; readUrl: string | null };
+  readonly tracing: TracingConfig | null;
 
   constructor(env: EnvironmentVariables) {
     this.role = env.ROLE;
@@ -97,6 +110,7 @@ export class AppConfig {
     this.keyLookups = { perIp: env.KEY_LOOKUPS_PER_IP, perSecond: env.KEY_LOOKUPS_PER_SECOND };
     this.metricsPort = env.METRICS_PORT ?? null;
     this.query = { rollups: env.ROLLUPS === 'on', statementTimeoutMs: env.QUERY_STATEMENT_TIMEOUT_MS, maxBuckets: env.QUERY_MAX_BUCKETS, cacheTtlMs: env.QUERY_CACHE_TTL_MS, readUrl: env.DATABASE_READ_URL ?? null };
+    this.tracing = env.OTEL_SDK_DISABLED ? null : tracingConfig(env);
   }
 
   get servesApi(): boolean {
@@ -105,6 +119,34 @@ export class AppConfig {
   get runsWorker(): boolean {
     return this.role !== 'api';
   }
+}
+
+function tracingConfig(env: EnvironmentVariables): TracingConfig {
+  const base = (env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://localhost:4318').replace(/\/+$/, '');
+  return {
+    serviceName: env.OTEL_SERVICE_NAME ?? `sluice-${env.ROLE}`,
+    tracesUrl: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? `${base}/v1/traces`,
+    sampler: env.OTEL_TRACES_SAMPLER,
+    ratio: env.OTEL_TRACES_SAMPLER_ARG ?? 1,
+    resourceAttributes: parseResourceAttributes(env.OTEL_RESOURCE_ATTRIBUTES ?? ''),
+  };
+}
+
+/** `key=value,key2=value2` with percent-encoded values, as the OpenTelemetry specification defines it. */
+export function parseResourceAttributes(raw: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of raw.split(',')) {
+    const at = pair.indexOf('=');
+    if (at <= 0) continue;
+    const key = pair.slice(0, at).trim();
+    const value = pair.slice(at + 1).trim();
+    try {
+      out[key] = decodeURIComponent(value);
+    } catch {
+      throw new ConfigValidationError(`Invalid configuration:\n  OTEL_RESOURCE_ATTRIBUTES: the value of ${key} is not valid percent-encoding`);
+    }
+  }
+  return out;
 }
 
 function readCa(path: string): string {

@@ -1,7 +1,9 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import {
+  IsBoolean,
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   Matches,
@@ -35,6 +37,13 @@ const toBool = ({ value }: { value: unknown }) => {
   if (['false', '0', 'no', 'off'].includes(v)) return false;
   return value;
 };
+
+const toNumber = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : /^\s*-?(\d+\.?\d*|\.\d+)\s*$/.test(String(value)) ? Number(value) : value;
+
+/** The sampler names of the OpenTelemetry specification (OTEL_TRACES_SAMPLER). */
+export const TRACES_SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
+export type TracesSampler = (typeof TRACES_SAMPLERS)[number];
 
 // DATABASE_SSL keeps its boolean spellings: true means verified TLS, never "encrypt but trust anyone".
 const toSslMode = ({ value }: { value: unknown }) => {
@@ -118,6 +127,17 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(10) @Max(100000) QUERY_MAX_BUCKETS = 5000;
   @Transform(toInt) @IsInt() @Min(0) @Max(86400000) QUERY_CACHE_TTL_MS = 30000;
   @IsOptional() @Matches(/^postgres(ql)?:\/\/.+/, { message: 'must be a postgres:// or postgresql:// URL' }) DATABASE_READ_URL?: string;
+
+  // Tracing (OpenTelemetry): the names and meanings of the OpenTelemetry specification, except
+  // that the SDK is off unless OTEL_SDK_DISABLED=false.
+  @Transform(toBool) @IsBoolean({ message: 'must be true or false' }) OTEL_SDK_DISABLED = true;
+  @IsOptional() @Matches(/^https?:\/\/[^\s/?#]+[^\s]*$/, { message: 'must be an http:// or https:// URL' }) OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+  @IsOptional() @Matches(/^https?:\/\/[^\s/?#]+[^\s]*$/, { message: 'must be an http:// or https:// URL' }) OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string;
+  @IsOptional() @Matches(/^[A-Za-z0-9_.:/-]{1,128}$/, { message: 'must be 1-128 characters of A-Z a-z 0-9 _ . : / -' }) OTEL_SERVICE_NAME?: string;
+  @IsIn(TRACES_SAMPLERS) OTEL_TRACES_SAMPLER: TracesSampler = 'parentbased_always_on';
+  @IsOptional() @Transform(toNumber) @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'must be a number from 0 to 1' }) @Min(0) @Max(1) OTEL_TRACES_SAMPLER_ARG?: number;
+  @IsOptional() @Matches(/^\s*[^\s=,]+\s*=[^,]*(,\s*[^\s=,]+\s*=[^,]*)*$/, { message: 'must be key=value pairs separated by commas (values percent-encoded)' })
+  OTEL_RESOURCE_ATTRIBUTES?: string;
 }
 
 export const VARIABLES: VariableDoc[] = [
@@ -174,6 +194,13 @@ export const VARIABLES: VariableDoc[] = [
   { name: 'QUERY_MAX_BUCKETS', default: '5000', description: 'Most buckets one stats answer may hold (`from`–`to` divided by `interval`); more: `400`.' },
   { name: 'QUERY_CACHE_TTL_MS', default: '30000', description: 'How long a stats answer (counts, uniques, top events, funnel, retention) is kept in Redis and served again for the same question: answers may be this stale (events accepted since are missing). 0: no cache. The event list and receipts are never cached.' },
   { name: 'DATABASE_READ_URL', default: '(DATABASE_URL)', description: 'A read replica for the query API (list, receipts, stats). Writes always go to DATABASE_URL. Replication lag shows as events answered `not yet written`/missing from counts for as long as it lasts.', secret: true },
+  { name: 'OTEL_SDK_DISABLED', default: 'true', description: 'Tracing (OpenTelemetry) is off unless this is `false`. Off, nothing of the SDK is loaded and no span is made (docs/observability.md). Unlike the OpenTelemetry default, tracing must be turned on.' },
+  { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', default: 'http://localhost:4318', description: 'Base URL of the OTLP/HTTP receiver (a Collector); traces go to `<this>/v1/traces` (OTLP/HTTP, JSON encoding).' },
+  { name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', default: '(OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces)', description: 'Full URL traces are sent to, used as it is; wins over OTEL_EXPORTER_OTLP_ENDPOINT.' },
+  { name: 'OTEL_SERVICE_NAME', default: 'sluice-<role>', description: 'The `service.name` of every span (`sluice-api`, `sluice-worker` or `sluice-all` by default); wins over a service.name in OTEL_RESOURCE_ATTRIBUTES.' },
+  { name: 'OTEL_TRACES_SAMPLER', default: 'parentbased_always_on', description: 'Which traces are kept: `always_on`, `always_off`, `traceidratio` (a share of them, OTEL_TRACES_SAMPLER_ARG), or `parentbased_` + one of these (follow the caller when its `traceparent` says, else the rule). For production: `parentbased_traceidratio` with a small ratio.' },
+  { name: 'OTEL_TRACES_SAMPLER_ARG', default: '1', description: 'The ratio of `traceidratio` samplers, from 0 to 1 (0.01: one trace in a hundred). Ignored by the other samplers.' },
+  { name: 'OTEL_RESOURCE_ATTRIBUTES', default: '(none)', description: 'More resource attributes of every span, as `key=value,key2=value2` (values percent-encoded), e.g. `deployment.environment.name=production`.' },
   { name: 'METRICS_PORT', default: '(the HTTP port)', description: 'Serve `/metrics` on this port instead of the public one, so Prometheus scrapes a listener the ingress never exposes.' },
 ];
 

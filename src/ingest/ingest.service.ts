@@ -12,6 +12,8 @@ import { inspectValue, InspectionProblem, locateProblem, MAX_NUMBER_GROWTH } fro
 import { Rejection, validateEvent } from './event-validator';
 import { SuppressionsService } from '../privacy/suppressions.service';
 import { MicroBatcher } from './micro-batcher';
+import { BatchTracing } from './batch-tracing';
+import { currentTraceparent, startSpan } from '../tracing/trace-context';
 import { Judgement, PlanRegistry } from '../tracking-plans/plan-registry.service';
 import { ViolationsRecorder } from '../tracking-plans/violations.recorder';
 
@@ -61,6 +63,7 @@ const PROBLEM: Record<InspectionProblem, (where: string, depth: number) => Rejec
 @Injectable()
 export class IngestService {
   private readonly batcher: MicroBatcher<AcceptedEvent>;
+  private readonly tracing = new BatchTracing();
 
   constructor(
     private readonly config: AppConfig,
@@ -71,7 +74,7 @@ export class IngestService {
     private readonly plans: PlanRegistry,
     private readonly violations: ViolationsRecorder,
   ) {
-    this.batcher = new MicroBatcher((events) => this.producer.enqueue(events), {
+    this.batcher = new MicroBatcher((events) => this.tracing.flush(events, () => this.producer.enqueue(events)), {
       maxItems: config.batching.flushEvents,
       maxDelayMs: config.batching.flushMs,
       maxInFlight: config.batching.maxInFlight,
@@ -213,6 +216,10 @@ export class IngestService {
     const req: JobRequest = { s: ctx.sourceId, t: receivedAt, ip: ctx.ip, r: ctx.requestId };
     if (envelope.context) req.context = envelope.context;
     if (envelope.integrations) req.integrations = envelope.integrations;
+    // The request's trace context travels with its events, so the worker's job span links to it.
+    const tp = currentTraceparent();
+    if (tp) req.tp = tp;
+    const validation = startSpan('ingest.validate', { attributes: { 'sluice.source.id': ctx.sourceId, 'sluice.events.received': raw.length } });
     for (let i = 0; i < raw.length; i++) {
       const event = raw[i] as Record<string, any>;
       const eventType = type ?? (isPlainObject(event) ? (event.type as string) : undefined);
@@ -236,6 +243,8 @@ export class IngestService {
       }
       accepted.push(j && (j.action === 'flag' || j.action === 'quarantine') ? { req, e, v: { a: j.action, p: j.plan, v: j.violations } } : { req, e });
     }
+    validation?.setAttributes({ 'sluice.events.accepted': accepted.length, 'sluice.events.rejected': rejected.length, 'sluice.events.suppressed': suppressed, 'sluice.events.dropped': dropped });
+    validation?.end();
     this.suppressions.countDropped(suppressed);
     for (const r of rejected) this.metrics.eventsRejected.inc({ reason: r.reason });
     if (accepted.length > 0) {
@@ -249,8 +258,10 @@ export class IngestService {
         );
       }
       try {
+        this.tracing.waitStarts(req, accepted.length);
         await this.batcher.add(accepted);
       } catch (err) {
+        this.tracing.abandon(req);
         if (err instanceof QueueUnavailableError) {
           throw new RetryLaterException(`${err.message}. Nothing from this request was accepted; retry after the Retry-After delay.`, 1);
         }

@@ -2,6 +2,7 @@ import { LoggerService } from '@nestjs/common';
 import { WinstonModule, utilities as nestWinston } from 'nest-winston';
 import * as winston from 'winston';
 import { AppConfig } from '../config';
+import { activeTraceIds } from '../tracing/trace-context';
 import { currentRequestId } from './request-context';
 
 // Secrets must never reach a log line, whatever a caller passes in its metadata.
@@ -18,11 +19,18 @@ export function redact(value: unknown, depth = 0): unknown {
   return out;
 }
 
-const contextFormat = (role: string) =>
+/** Adds the role, request id and (inside a span) trace_id/span_id to a line, and hides secrets. */
+export const contextFormat = (role: string) =>
   winston.format((info) => {
     info.role = role;
     const requestId = currentRequestId();
     if (requestId && !info.requestId) info.requestId = requestId;
+    // With tracing on, a line written inside a span names it: the line leads to its trace.
+    const ids = activeTraceIds();
+    if (ids) {
+      info.trace_id = ids.trace_id;
+      info.span_id = ids.span_id;
+    }
     for (const key of Object.keys(info)) {
       if (SECRET_KEYS.test(key)) info[key] = '[redacted]';
       else if (key === 'message' || key === 'stack') info[key] = redact(info[key]);

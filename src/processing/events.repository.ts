@@ -8,6 +8,7 @@ import { DataSource } from 'typeorm';
 import { EVENT_COLUMN_LIST, EVENT_COLUMNS, EventRow, sqlIdent } from '../domain/events/event-columns';
 import { copyLine } from './copy-format';
 import { AppConfig } from '../config';
+import { inSpan } from '../tracing/trace-context';
 
 /** The per-connection staging table the job's rows are COPYed into (emptied at commit). */
 export const CREATE_STAGING_SQL = `
@@ -94,9 +95,15 @@ export class EventsRepository {
       }
       await client.query('BEGIN');
       try {
-        await pipeline(Readable.from([payload]), client.query(copyFrom(COPY_STAGING_SQL)));
-        const result = await client.query<{ inserted: number }>(this.insertSql);
-        await client.query('COMMIT');
+        const rowCount = { 'sluice.rows.count': rows.length };
+        await inSpan('db.copy_staging', { attributes: rowCount }, () => pipeline(Readable.from([payload]), client.query(copyFrom(COPY_STAGING_SQL))));
+        // Dedup, insert and (with ROLLUPS=on) the rollups are one statement: one span.
+        const result = await inSpan('db.insert_events', { attributes: { ...rowCount, 'sluice.rollups': this.insertSql === INSERT_EVENTS_SQL } }, async (span) => {
+          const r = await client.query<{ inserted: number }>(this.insertSql);
+          span?.setAttribute('sluice.events.inserted', r.rows[0]?.inserted ?? 0);
+          return r;
+        });
+        await inSpan('db.commit', {}, () => client.query('COMMIT'));
         return result.rows[0]?.inserted ?? 0;
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);

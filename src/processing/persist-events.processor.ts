@@ -10,6 +10,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { JobName, PersistEventsJob, QueuedEvent, QueueName, unpackJob } from '../queue/queue.constants';
 import { QueueStatsService } from '../queue/queue-stats.service';
 import { OrphanedJobs } from '../queue/orphaned-jobs';
+import { inSpan, linksTo, SpanKind, tracingOn } from '../tracing/trace-context';
 import { classifyDbError } from './db-errors';
 import { DeadLetter, DeadLettersRepository } from './dead-letters.repository';
 import { toEventRow } from './enrichment';
@@ -119,7 +120,29 @@ export class PersistEventsProcessor implements OnModuleInit {
     }
   }
 
-  private async run(job: Job<PersistEventsJob>): Promise<PersistOutcome> {
+  /**
+   * The job's span starts a trace of its own in the worker and links to the span of every
+   * request whose events the job carries (their traceparents travel in job.data.requests), so
+   * a retried job links to the same requests again.
+   */
+  private run(job: Job<PersistEventsJob>): Promise<PersistOutcome> {
+    if (!tracingOn()) return this.runJob(job);
+    const requests = job.data.requests;
+    const attributes = {
+      'sluice.job.id': String(job.id),
+      'sluice.job.attempt': job.attemptsMade + 1,
+      'sluice.events.count': job.data.events.length,
+      'sluice.job.requests': requests.length,
+      'sluice.source.ids': [...new Set(requests.map((r) => r.s))],
+    };
+    return inSpan('events.persist_job', { kind: SpanKind.CONSUMER, root: true, links: linksTo(requests.map((r) => r.tp)), attributes }, async (span) => {
+      const outcome = await this.runJob(job);
+      span?.setAttributes({ 'sluice.events.inserted': outcome.inserted, 'sluice.events.deduplicated': outcome.deduplicated, 'sluice.events.dead_lettered': outcome.deadLettered });
+      return outcome;
+    });
+  }
+
+  private async runJob(job: Job<PersistEventsJob>): Promise<PersistOutcome> {
     const events = unpackJob(job.data);
     const requestIds = [...new Set(events.map((e) => e.r).filter(Boolean))];
     return requestContext.run({ requestId: requestIds.slice(0, 5).join(',') || `job-${job.id}` }, async () => {

@@ -3,6 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
 import { AppConfig } from '../config';
 import { MetricsService } from '../metrics/metrics.service';
+import { annotateActiveSpan } from '../tracing/trace-context';
 import { AcceptedEvent, JobName, packJob, PersistEventsJob, QueueName } from './queue.constants';
 import { QueueStatsService } from './queue-stats.service';
 
@@ -70,6 +71,7 @@ export class EventsQueueProducer {
     if (missing > 0 || added.length !== jobs.length) {
       throw new QueueUnavailableError(`Redis refused ${missing || jobs.length - added.length} of ${jobs.length} job(s) in the transaction`);
     }
+    annotateActiveSpan({ 'sluice.jobs.count': added.length, 'sluice.job.ids': added.map((j) => String(j.id)) });
     const { durability, waitReplicas, waitTimeoutMs } = this.config.redis;
     if (durability === 'replicas') {
       // WAIT covers every write this connection made before it, so our MULTI too.

@@ -43,6 +43,11 @@ export interface JobRequest {
   ip?: string;
   /** request id, so worker log lines can be tied to the request */
   r?: string;
+  /**
+   * W3C traceparent of the request's span, while tracing is on: the worker's job span links to
+   * each request it serves (a job carries many requests, so there is no single parent).
+   */
+  tp?: string;
   /** the batch envelope's context and integrations, merged under each event's own */
   context?: Record<string, unknown>;
   integrations?: Record<string, unknown>;

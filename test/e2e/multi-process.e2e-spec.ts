@@ -1,6 +1,6 @@
-import { ADMIN_TOKEN, waitFor, withDb } from '../support/app';
+import { waitFor, withDb } from '../support/app';
 import { uniqueName } from '../support/env';
-import { startRole, stopRole, RoleProcess } from '../support/processes';
+import { createSourceVia, startRole, stopRole, RoleProcess } from '../support/processes';
 import { waitForDrain } from '../support/drain';
 import { deleteRedisPrefix } from '../support/redis';
 
@@ -76,23 +76,6 @@ function makePlan(tag: string): Plan {
   return { requests, expected, sentEvents };
 }
 
-async function createSource(api: RoleProcess): Promise<{ id: string; writeKey: string }> {
-  // The bootstrap token creates an admin key; the admin key creates the source.
-  const admin = await fetch(`${api.url}/v1/admin/keys`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ kind: 'admin', name: 'multi-process' }),
-  });
-  expect(admin.status).toBe(201);
-  const { key } = (await admin.json()) as { key: string };
-  const res = await fetch(`${api.url}/v1/admin/sources`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ name: uniqueName('mp') }),
-  });
-  expect(res.status).toBe(201);
-  return (await res.json()) as { id: string; writeKey: string };
-}
 
 /** Sends every request (16 in flight), round-robin over the api processes; checks each answer. */
 async function send(plan: Plan, apis: RoleProcess[], writeKey: string, onProgress?: (done: number) => Promise<void> | void): Promise<void> {
@@ -148,7 +131,7 @@ describe('api and worker as separate processes', () => {
     const apis = [await startRole('api', prefix), await startRole('api', prefix)];
     const workers = [await startRole('worker', prefix, fastRecovery), await startRole('worker', prefix, fastRecovery)];
     try {
-      const source = await createSource(apis[0]);
+      const source = await createSourceVia(apis[0], uniqueName('mp'));
       const plan = makePlan('p1');
       expect(plan.sentEvents).toBeGreaterThan(10_000);
       const t0 = Date.now();
@@ -165,7 +148,7 @@ describe('api and worker as separate processes', () => {
     const api = await startRole('api', prefix);
     let worker = await startRole('worker', prefix, fastRecovery);
     try {
-      const source = await createSource(api);
+      const source = await createSourceVia(api, uniqueName('mp'));
       const plan = makePlan('p2');
       let killed = false;
       const t0 = Date.now();
@@ -190,7 +173,7 @@ describe('api and worker as separate processes', () => {
     const api = await startRole('api', prefix, { LOG_LEVEL: 'info' });
     const worker = await startRole('worker', prefix, fastRecovery);
     try {
-      const source = await createSource(api);
+      const source = await createSourceVia(api, uniqueName('mp'));
       const auth = `Basic ${Buffer.from(`${source.writeKey}:`).toString('base64')}`;
       const acknowledged = new Set<string>();
       let n = 0;

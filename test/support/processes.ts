@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ADMIN_TOKEN } from './app';
-import { REDIS_URL, testDatabaseUrl } from './env';
+import { REDIS_URL, testDatabaseUrl, uniqueName } from './env';
 import { freePort } from './redis-server';
 
 const ROOT = join(__dirname, '..', '..');
@@ -67,4 +67,22 @@ export async function stopRole(p: RoleProcess, signal: NodeJS.Signals = 'SIGTERM
   if (p.proc.exitCode !== null || p.proc.signalCode !== null) return p.proc.exitCode;
   p.proc.kill(signal);
   return p.exited;
+}
+
+/** A new source through a role process's HTTP API: the bootstrap token makes an admin key, which makes the source. */
+export async function createSourceVia(api: RoleProcess, name = uniqueName('src')): Promise<{ id: string; writeKey: string }> {
+  const admin = await fetch(`${api.url}/v1/admin/keys`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ kind: 'admin', name: 'test-admin' }),
+  });
+  if (admin.status !== 201) throw new Error(`create admin key: ${admin.status} ${await admin.text()}`);
+  const { key } = (await admin.json()) as { key: string };
+  const res = await fetch(`${api.url}/v1/admin/sources`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ name }),
+  });
+  if (res.status !== 201) throw new Error(`create source: ${res.status} ${await res.text()}`);
+  return (await res.json()) as { id: string; writeKey: string };
 }

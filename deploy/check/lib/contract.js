@@ -20,6 +20,9 @@ module.exports = {
     'ROLLUPS', 'QUERY_STATEMENT_TIMEOUT_MS', 'QUERY_MAX_BUCKETS', 'QUERY_CACHE_TTL_MS',
     // Data lifecycle: rows per batch transaction (deletions, retention), how often retention runs.
     'LIFECYCLE_BATCH_ROWS', 'RETENTION_INTERVAL_MS',
+    // Tracing (OpenTelemetry): off unless OTEL_SDK_DISABLED=false; docs/observability.md.
+    'OTEL_SDK_DISABLED', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_SERVICE_NAME',
+    'OTEL_TRACES_SAMPLER', 'OTEL_TRACES_SAMPLER_ARG', 'OTEL_RESOURCE_ATTRIBUTES',
   ],
   // Set per Deployment (api.* / worker.*), never in the chart's config.
   perDeploymentEnv: ['ROLE', 'PORT'],
