@@ -170,7 +170,8 @@ export class IngestService {
       if (rejection) rejected.push({ index, ...rejection });
       else if (this.suppressions.isSuppressed(req.s, e0.userId, e0.anonymousId)) rejected.push({ index, reason: 'suppressed', message: 'the person this event belongs to is suppressed: it is not stored' });
       else {
-        const e = this.normalise(event as Record<string, any>, (event as Record<string, any>).type as EventType, {});
+        const valid = event as Record<string, unknown>; // check() passed: an object with a known type
+        const e = this.normalise(valid, valid.type as EventType, {});
         // A replayed event meets the source's plan as it stands now (a fixed quarantined event passes).
         const j = this.plans.judge(req.s, e);
         if (j) judged.push([req.s, e, j]);
