@@ -53,6 +53,29 @@ function compose() {
   // The worker keeps the rollups and the api's stats routes read them: one value for both.
   const rollups = (name) => defaultOf((s[name].environment || {}).ROLLUPS) || (app && app.variables.ROLLUPS && app.variables.ROLLUPS.default) || 'on';
   if (rollups('api') !== rollups('worker')) errors.push(`ROLLUPS differs between api (${rollups('api')}) and worker (${rollups('worker')}): the stats routes would read rollups nobody keeps, or miss those kept`);
+  // Tracing: where api and worker send spans must be a compose service that receives OTLP/HTTP,
+  // and that collector must forward them to a trace store whose UI is published.
+  for (const name of ['api', 'worker']) {
+    const env = s[name].environment || {};
+    if (defaultOf(env.OTEL_SDK_DISABLED) !== 'false') continue;
+    const endpoint = defaultOf(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT) || '';
+    const m = /^https?:\/\/([^:/]+):(\d+)/.exec(endpoint);
+    if (!m || !s[m[1]]) { errors.push(`${name}: tracing is on but OTEL_EXPORTER_OTLP_ENDPOINT (${endpoint || 'unset'}) is not a compose service`); continue; }
+    const svc = s[m[1]];
+    const mount = (svc.volumes || []).map(String).find((v) => /:\/etc\/otelcol/.test(v));
+    const file = mount && mount.split(':')[0].replace(/^\.\//, '');
+    if (!file || !exists(file)) { errors.push(`${m[1]}: no collector config mounted from the repository`); continue; }
+    const col = yaml.load(read(file));
+    const http = ((((col.receivers || {}).otlp || {}).protocols || {}).http || {}).endpoint || '';
+    if (!http.endsWith(`:${m[2]}`)) errors.push(`${file}: the OTLP/HTTP receiver (${http || 'none'}) does not listen on :${m[2]}, where ${name} sends spans`);
+    const pipeline = ((col.service || {}).pipelines || {}).traces || {};
+    for (const e of pipeline.exporters || []) {
+      const host = String(((col.exporters || {})[e] || {}).endpoint || '').replace(/^https?:\/\//, '').split(':')[0];
+      if (!s[host]) errors.push(`${file}: exporter ${e} sends to ${host || 'nowhere'}, which is not a compose service`);
+      else if (host === 'jaeger' && !(s[host].ports || []).some((p) => String(p).endsWith(':16686'))) errors.push('jaeger: the UI port 16686 is not published');
+    }
+    if (!(pipeline.exporters || []).length) errors.push(`${file}: the traces pipeline exports nowhere`);
+  }
   for (const n of contract.apiOnlySecretEnv) if ((s.migrate.environment || {})[n]) errors.push(`migrate does not need ${n}`);
   if (JSON.stringify(s.migrate.command) !== JSON.stringify(contract.migrateCommand)) errors.push(`migrate must run ${contract.migrateCommand.join(' ')}`);
   if (s.migrate.restart !== 'no') errors.push('migrate is a one-shot service: restart "no"');
