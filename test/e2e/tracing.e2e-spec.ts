@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { countEvents, waitFor } from '../support/app';
+import { createDatabase } from '../support/database';
 import { uniqueName } from '../support/env';
 import { OtlpReceiver, ReceivedSpan } from '../support/otlp-receiver';
 import { createSourceVia, startRole, stopRole } from '../support/processes';
@@ -100,5 +101,67 @@ describe('tracing (OpenTelemetry) across api and worker processes', () => {
     expect(everything).not.toContain(writeKey);
     expect(everything).not.toContain(Buffer.from(`${writeKey}:`).toString('base64'));
     expect(everything).not.toContain(secretValue);
+  });
+
+  it('keeps the context through a retried job: every attempt links to the same request', async () => {
+    // A database of its own with a trigger that fails the first insert with a serialization
+    // failure (transient: the job is retried with backoff, an attempt used). The sequence is not
+    // rolled back with the failed statement, so only the first attempt fails.
+    const db = await createDatabase('otel_retry');
+    const p = prefix();
+    const env = {
+      DATABASE_URL: db.url,
+      OTEL_SDK_DISABLED: 'false',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_TRACES_SAMPLER: 'always_on',
+      OTEL_SERVICE_NAME: `retry-${p}`,
+      JOB_BACKOFF_MS: '200',
+    };
+    try {
+      await db.query(`CREATE SEQUENCE fail_once_seq`);
+      await db.query(`CREATE FUNCTION fail_once() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF nextval('fail_once_seq') = 1 THEN RAISE EXCEPTION 'planned failure of the first attempt' USING ERRCODE = '40001'; END IF;
+          RETURN NEW;
+        END $$`);
+      await db.query(`CREATE TRIGGER fail_once BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION fail_once()`);
+      const api = await startRole('api', p, env);
+      const worker = await startRole('worker', p, env);
+      let sourceId = '';
+      try {
+        const source = await createSourceVia(api, uniqueName('otel'));
+        sourceId = source.id;
+        const batch = [0, 1].map((i) => ({ type: 'track', userId: 'u-retry', event: 'Retried', messageId: `${p}-${i}` }));
+        const res = await fetch(`${api.url}/v1/batch`, {
+          method: 'POST',
+          headers: { Authorization: `Basic ${Buffer.from(`${source.writeKey}:`).toString('base64')}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ batch }),
+        });
+        expect(res.status).toBe(200);
+        const stored = async () => Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM events WHERE source_id = $1`, [sourceId]))[0].n);
+        await waitFor(stored, (n) => n === 2, 30_000);
+      } finally {
+        expect(await stopRole(worker)).toBe(0);
+        expect(await stopRole(api)).toBe(0);
+      }
+      const mine = receiver.spans.filter((s) => s.resource['service.name'] === `retry-${p}`);
+      const validate = mine.filter((s) => s.name === 'ingest.validate' && s.attributes['sluice.source.id'] === sourceId);
+      expect(validate).toHaveLength(1);
+      const request = mine.filter((s) => s.traceId === validate[0].traceId).map((s) => s.spanId);
+      const jobs = mine.filter((s) => s.name === 'events.persist_job').sort((a, b) => Number(a.attributes['sluice.job.attempt']) - Number(b.attributes['sluice.job.attempt']));
+      expect(jobs.map((j) => j.attributes['sluice.job.attempt'])).toEqual([1, 2]);
+      expect(jobs[0].attributes['sluice.job.id']).toBe(jobs[1].attributes['sluice.job.id']);
+      expect(jobs[0].status).toBe(2); // the failed attempt is marked as an error
+      expect(jobs[1].attributes['sluice.events.inserted']).toBe(2);
+      for (const job of jobs) {
+        expect(job.links).toHaveLength(1);
+        expect(job.links[0].traceId).toBe(validate[0].traceId);
+        expect(request).toContain(job.links[0].spanId);
+      }
+      // Each attempt is a trace of its own (not a child of the other), linked to the request.
+      expect(jobs[0].traceId).not.toBe(jobs[1].traceId);
+    } finally {
+      await db.drop();
+    }
   });
 });

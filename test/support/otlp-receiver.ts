@@ -10,6 +10,8 @@ export interface ReceivedSpan {
   kind: number;
   attributes: Record<string, unknown>;
   links: { traceId: string; spanId: string }[];
+  /** 0 unset, 1 ok, 2 error (OTLP StatusCode). */
+  status: number;
   resource: Record<string, unknown>;
 }
 
@@ -79,6 +81,7 @@ export class OtlpReceiver {
             kind: s.kind,
             attributes: attrs(s.attributes),
             links: (s.links ?? []).map((l: { traceId: string; spanId: string }) => ({ traceId: l.traceId, spanId: l.spanId })),
+            status: s.status?.code ?? 0,
             resource,
           });
         }
