@@ -198,7 +198,7 @@ export class IngestService {
   /** What ingestion would say of one event on its own (its `type` field names its call): null if valid. */
   check(event: unknown, now = Date.now()): Rejection | null {
     const type = isPlainObject(event) ? (event.type as string) : undefined;
-    return validateEvent(event as Record<string, any>, type) ?? this.contentRejection(event as Record<string, unknown>, {}, undefined, now, this.config.retentionDays);
+    return validateEvent(event, type) ?? this.contentRejection(event as Record<string, unknown>, {}, undefined, now, this.config.retentionDays);
   }
 
   /**
@@ -222,7 +222,7 @@ export class IngestService {
     if (tp) req.tp = tp;
     const validation = startSpan('ingest.validate', { attributes: { 'sluice.source.id': ctx.sourceId, 'sluice.events.received': raw.length } });
     for (let i = 0; i < raw.length; i++) {
-      const event = raw[i] as Record<string, any>;
+      const event = raw[i] as Record<string, unknown>;
       const eventType = type ?? (isPlainObject(event) ? (event.type as string) : undefined);
       const rejection = validateEvent(event, eventType) ?? this.contentRejection(event, envelope, ctx.bodyBytes, now, retentionDays);
       if (rejection) {
