@@ -2,7 +2,7 @@
  * `npm run bench` — Sluice beside its baselines, measured in one run on this machine.
  *
  *   npm run bench                        every scenario; writes bench/results/latest.json
- *   npm run bench -- batch               one scenario: batch | single | latency | memory | queries
+ *   npm run bench -- batch               one scenario: batch | plan | single | latency | tracing | memory | queries
  *   npm run bench -- --smoke             a few seconds each, for CI (exits 1 when the harness breaks)
  *   npm run bench -- batch --profile     api and worker under node --cpu-prof; summarises the profiles
  *                                        (bench/results/profile.json; .cpuprofile files in a temp dir)
@@ -25,6 +25,7 @@ import { histogramDelta, histogramQuantile, Scrape, scrape, sumOf } from './lib/
 import { Machine, machineInfo, printGrid, printTable, Row } from './lib/report';
 import { QueriesOutcome, scenarioQueries } from './queries';
 import { benchPlanRules } from './lib/plan';
+import { startOtlpSink } from './lib/otlp-sink';
 import { CpuAccounting, CpuSnapshot, round, RssSampler } from './lib/sampling';
 import {
   createDatabase,
@@ -45,7 +46,7 @@ import {
   waitReady,
 } from './lib/stack';
 
-const SCENARIOS = ['batch', 'plan', 'single', 'latency', 'memory', 'queries'] as const;
+const SCENARIOS = ['batch', 'plan', 'single', 'latency', 'tracing', 'memory', 'queries'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 interface Options {
@@ -80,7 +81,7 @@ function parseArgs(argv: string[]): Options {
       o.set[k] = v.join('=');
     } else if ((SCENARIOS as readonly string[]).includes(a)) o.scenarios.push(a as Scenario);
     else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run bench -- [batch|single|latency|memory|queries ...] [--smoke] [--profile] [--duration s] [--out file] [--set KEY=VALUE] [--keep] [--redis-fsync]');
+      console.log('usage: npm run bench -- [batch|plan|single|latency|tracing|memory|queries ...] [--smoke] [--profile] [--duration s] [--out file] [--set KEY=VALUE] [--keep] [--redis-fsync]');
       process.exit(0);
     } else throw new Error(`unknown argument "${a}" (try --help)`);
   }
@@ -250,6 +251,26 @@ class Harness {
     this.phases.push(record);
     this.assertAlive();
     return { result, record };
+  }
+
+  sluiceSpawn!: { env: NodeJS.ProcessEnv; ports: { api: number; worker: number }; args: (role: 'api' | 'worker') => string[] };
+
+  /**
+   * Starts the api and the worker, or restarts them with `extra` settings (the tracing scenario):
+   * same ports, database and Redis prefix, so keys and sources stay valid.
+   */
+  async startSluice(extra: Record<string, string> = {}, logSuffix = ''): Promise<void> {
+    await this.stopSluice();
+    const { env, ports, args } = this.sluiceSpawn;
+    const settings = { ...env, ...this.opts.set, ...extra };
+    this.api = new Managed('api', args('api'), { ...settings, ROLE: 'api', PORT: String(ports.api), RATE_LIMIT_RPS: '0', RATE_LIMIT_EPS: '0' }, join(this.runDir, `api${logSuffix}.log`), `http://127.0.0.1:${ports.api}`);
+    this.worker = new Managed('worker', args('worker'), { ...settings, ROLE: 'worker', PORT: String(ports.worker) }, join(this.runDir, `worker${logSuffix}.log`), `http://127.0.0.1:${ports.worker}`);
+    await Promise.all([waitReady(this.api), waitReady(this.worker)]);
+  }
+
+  /** SIGTERM to both (they drain, and flush their spans); a no-op before the first start. */
+  async stopSluice(): Promise<void> {
+    await Promise.all([this.api?.stop(15_000), this.worker?.stop(15_000)]);
   }
 
   async checkpoint(): Promise<void> {
@@ -474,22 +495,22 @@ interface SingleOutcome {
   sluice: SluiceStats;
 }
 
-async function scenarioSingle(h: Harness, tag: string): Promise<SingleOutcome> {
+async function scenarioSingle(h: Harness, tag: string, label = 'single'): Promise<SingleOutcome> {
   const p = plan(h.opts);
-  const src = await h.sources('bench-single');
-  const bodies = BodyFactory.track(`${tag}-single`);
+  const src = await h.sources(`bench-${label}`);
+  const bodies = BodyFactory.track(`${tag}-${label}`);
   const bare = await h.startBare();
   const spec = (url: string, seconds: number) => ({ url, path: '/v1/track', headers: h.writeHeaders(src.writeKey), body: () => bodies.next(), connections: p.singleConnections, durationSeconds: seconds });
   const bares: LoadResult[] = [];
   const barePhase = async (n: number) => {
-    const { result } = await h.phase(`single-bare-${n}`, () => runAutocannon(spec(bare.url, p.bareSeconds)), (r) => r.ok);
-    h.checkLoad(`single bare Fastify #${n}`, result);
+    const { result } = await h.phase(`${label}-bare-${n}`, () => runAutocannon(spec(bare.url, p.bareSeconds)), (r) => r.ok);
+    h.checkLoad(`${label} bare Fastify #${n}`, result);
     bares.push(result);
     console.log(`  bare Fastify #${n}: ${result.requestsPerSecond.toLocaleString('en-US')} req/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms`);
   };
   await barePhase(1);
   const { result, record } = await h.phase(
-    'single',
+    label,
     async () => {
       const base = await h.persistedByWorker();
       const load = await runAutocannon(spec(h.api.url, p.singleSeconds));
@@ -501,8 +522,8 @@ async function scenarioSingle(h: Harness, tag: string): Promise<SingleOutcome> {
   );
   const { load } = result;
   const st = record.sluice!;
-  h.checkLoad('single (POST /v1/track)', load);
-  h.checkStored('single', result.count, load.accepted, p.singleConnections);
+  h.checkLoad(`${label} (POST /v1/track)`, load);
+  h.checkStored(label, result.count, load.accepted, p.singleConnections);
   console.log(`  Sluice: ${load.requestsPerSecond.toLocaleString('en-US')} req/s, p50 ${load.latencyMs.p50} ms, p99 ${load.latencyMs.p99} ms; ${result.count.toLocaleString('en-US')} events stored`);
   console.log(`  api: ${st.addBulkCalls} Redis addBulk calls (${st.addBulkCalls ? Math.round(result.count / st.addBulkCalls) : 0} events each, ${st.enqueueMsMean} ms); worker: ${st.jobs} statements of ${Math.round(st.eventsPerJob)} events, ${st.statementMsMean} ms each`);
   await barePhase(2);
@@ -520,6 +541,78 @@ async function scenarioSingle(h: Harness, tag: string): Promise<SingleOutcome> {
     persisted: result.count,
     sluice: st,
   };
+}
+
+interface TracingModeOutcome {
+  mode: string;
+  settings: Record<string, string>;
+  batchRatio: number;
+  batchEventsPerSecond: number;
+  copyRowsPerSecond: number;
+  singleRatio: number;
+  singleRequestsPerSecond: number;
+  bareRequestsPerSecond: number;
+  /** OTLP export requests and bytes the sink received while this mode ran */
+  exportRequests: number;
+  exportBytes: number;
+}
+
+interface TracingOutcome {
+  modes: TracingModeOutcome[];
+  /** each mode's ratios over the off mode's, same run */
+  relative: Record<string, { batch: number; single: number }>;
+}
+
+const TRACING_MODES: { mode: string; settings: (sinkUrl: string) => Record<string, string> }[] = [
+  { mode: 'off', settings: () => ({ OTEL_SDK_DISABLED: 'true' }) },
+  ...[['1 %', '0.01'], ['100 %', '1']].map(([mode, ratio]) => ({
+    mode,
+    settings: (sinkUrl: string) => ({ OTEL_SDK_DISABLED: 'false', OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: ratio }),
+  })),
+];
+
+/**
+ * The batch and single scenarios with tracing off, at 1 % and at 100 % sampling, api and worker
+ * restarted for each; each mode's ratios against baselines measured around it. Spans go to a
+ * counting OTLP sink in this process.
+ */
+async function scenarioTracing(h: Harness, tag: string): Promise<TracingOutcome> {
+  const sink = await startOtlpSink();
+  const modes: TracingModeOutcome[] = [];
+  try {
+    for (const m of TRACING_MODES) {
+      const key = m.mode.replace(/[^a-z0-9]/g, '');
+      const settings = m.settings(sink.url);
+      await h.startSluice(settings, `-tracing-${key}`);
+      const before = sink.stats();
+      console.log(`  tracing ${m.mode}: ${JSON.stringify(settings)}`);
+      const batch = await scenarioBatch(h, tag, { withBaseline: true, label: `tracing-${key}-batch` });
+      const single = await scenarioSingle(h, tag, `tracing-${key}-single`);
+      await h.stopSluice(); // flushes the last spans into the sink
+      const after = sink.stats();
+      modes.push({
+        mode: m.mode,
+        settings,
+        batchRatio: batch.ratio,
+        batchEventsPerSecond: batch.eventsPerSecond,
+        copyRowsPerSecond: batch.copyRowsPerSecond,
+        singleRatio: single.ratio,
+        singleRequestsPerSecond: single.requestsPerSecond,
+        bareRequestsPerSecond: single.bareRequestsPerSecond,
+        exportRequests: after.requests - before.requests,
+        exportBytes: after.bytes - before.bytes,
+      });
+      console.log(`  tracing ${m.mode}: batch ratio ${batch.ratio}, single ratio ${single.ratio}; ${after.requests - before.requests} OTLP exports, ${Math.round((after.bytes - before.bytes) / 1024)} KiB`);
+    }
+    const off = modes[0];
+    h.check(off.exportRequests === 0, `tracing off: ${off.exportRequests} OTLP exports arrived (expected none)`);
+    h.check(modes[2].exportRequests > 0, 'tracing at 100 %: no OTLP export arrived');
+    const relative = Object.fromEntries(modes.map((x) => [x.mode, { batch: round(x.batchRatio / off.batchRatio, 3), single: round(x.singleRatio / off.singleRatio, 3) }]));
+    return { modes, relative };
+  } finally {
+    await h.startSluice({}, '-after-tracing');
+    await sink.stop();
+  }
 }
 
 interface LatencyOutcome {
@@ -630,6 +723,17 @@ function rowsFor(r: Results): Row[] {
     rows.push({ scenario: 'queries', figure: `${f.name}, p95 (cache off)`, value: f.cold.p95, unit: 'ms', baseline: null, baselineLabel: '', ratio: null, target: `< ${f.targetMs} ms`, pass: f.cold.p95 < f.targetMs });
     rows.push({ scenario: 'queries', figure: `${f.name}, p95 (cache warm)`, value: f.warm.p95, unit: 'ms', baseline: null, baselineLabel: '', ratio: null, target: '', pass: null });
   }
+  if (r.tracing) {
+    for (const m of r.tracing.modes) {
+      const rel = r.tracing.relative[m.mode];
+      const ok = m.mode === '1 %' ? rel.batch >= 0.97 : null;
+      const off = r.tracing.modes[0];
+      const relRow = (what: 'batch' | 'single', value: number, baseline: number, unit: string, target: string, pass: boolean | null): Row =>
+        ({ scenario: 'tracing', figure: `${what} ratio, tracing ${m.mode}`, value, unit, baseline: m === off ? null : baseline, baselineLabel: m === off ? '' : '(off)', ratio: m === off ? null : rel[what], target, pass });
+      rows.push(relRow('batch', m.batchRatio, off.batchRatio, 'x COPY', m.mode === '1 %' ? '>= 0.97x off' : '', ok));
+      rows.push(relRow('single', m.singleRatio, off.singleRatio, 'x bare', '', null));
+    }
+  }
   return rows;
 }
 
@@ -651,6 +755,7 @@ interface Results {
   plan?: PlanOutcome;
   single?: SingleOutcome;
   latency?: LatencyOutcome;
+  tracing?: TracingOutcome;
   memory?: { phases: string[]; apiPeakBytes: number | null; workerPeakBytes: number | null; apiIdleBytes: number | null; workerIdleBytes: number | null; byPhase: Record<string, Record<string, number>> };
   queries?: QueriesOutcome;
 }
@@ -722,9 +827,8 @@ async function main(): Promise<number> {
       return ['--cpu-prof', `--cpu-prof-dir=${dir}`];
     };
     const mainJs = join(ROOT, 'dist', 'main.js');
-    h.api = new Managed('api', [...(opts.profile ? profDir('api') : []), mainJs], { ...env, ...opts.set, ROLE: 'api', PORT: String(apiPort), RATE_LIMIT_RPS: '0', RATE_LIMIT_EPS: '0' }, join(runDir, 'api.log'), `http://127.0.0.1:${apiPort}`);
-    h.worker = new Managed('worker', [...(opts.profile ? profDir('worker') : []), mainJs], { ...env, ...opts.set, ROLE: 'worker', PORT: String(workerPort) }, join(runDir, 'worker.log'), `http://127.0.0.1:${workerPort}`);
-    await Promise.all([waitReady(h.api), waitReady(h.worker)]);
+    h.sluiceSpawn = { env, ports: { api: apiPort, worker: workerPort }, args: (role) => [...(opts.profile ? profDir(role) : []), mainJs] };
+    await h.startSluice();
     const creds = await credentials(h.api.url, adminToken);
     h.sources = creds.createSource;
     h.redisPid = (await redisInfo()).pid;
@@ -771,6 +875,13 @@ async function main(): Promise<number> {
         from = 'calibration run';
       }
       results.latency = await scenarioLatency(h, runId, max, from);
+    }
+    if (want('tracing')) {
+      if (opts.profile) h.notes.push('tracing scenario skipped: it restarts api and worker, which would cut their CPU profiles short');
+      else {
+        console.log(`\n[tracing] the batch and single scenarios with tracing off, at 1 % and at 100 % sampling (parentbased_traceidratio, spans to a counting OTLP sink); api and worker restarted for each`);
+        results.tracing = await scenarioTracing(h, runId);
+      }
     }
     if (runBatch || runSingle) {
       const memPhases = ['batch', 'single'].filter((x) => h.phases.some((ph) => ph.name === x));

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { createServer, Server } from 'node:http';
 import { collectDefaultMetrics, register } from 'prom-client';
 import { AppConfig } from '../config';
+import { renderMetrics } from './exposition';
 
 /** `/metrics` on METRICS_PORT (and nothing else there). */
 @Injectable()
@@ -19,8 +20,8 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
         res.writeHead(404, { 'Content-Type': 'application/json' }).end(JSON.stringify({ success: false, statusCode: 404, message: 'Only GET /metrics is served on this port.' }));
         return;
       }
-      register.metrics().then(
-        (text) => res.writeHead(200, { 'Content-Type': register.contentType }).end(text),
+      renderMetrics(req.headers.accept).then(
+        (out) => res.writeHead(200, { 'Content-Type': out.contentType }).end(out.body),
         (err: Error) => res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`metrics collection failed: ${err.message}`),
       );
     });

@@ -1,11 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Gauge, Histogram, register } from 'prom-client';
+import { Counter, Gauge, Histogram, LabelValues, register } from 'prom-client';
+import { listed, withExemplars } from './exposition';
 
 type Collector = () => Promise<void> | void;
 
 // Tests start several apps in one process; reuse a metric instead of registering it twice.
 function getOrCreate<T>(name: string, create: () => T): T {
   return (register.getSingleMetric(name) as T | undefined) ?? create();
+}
+
+/** The exemplar of a histogram observation: the ids of a sampled span. */
+export interface TraceExemplar {
+  trace_id: string;
+  span_id: string;
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -25,12 +32,15 @@ export class MetricsService {
     return g.inflight;
   }
 
-  readonly httpDuration = getOrCreate('http_request_duration_seconds', () => new Histogram({
+  // The two histograms an operator follows to a trace carry exemplars (OpenMetrics scrapes only):
+  // the trace id of a sampled request or job, kept per bucket.
+  readonly httpDuration = getOrCreate('http_request_duration_seconds', () => listed(new Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request duration, by route pattern',
     labelNames: ['method', 'route', 'status_code'],
     buckets: LATENCY_BUCKETS,
-  }));
+    ...withExemplars(),
+  })));
   readonly eventsReceived = getOrCreate('sluice_events_received_total', () => new Counter({
     name: 'sluice_events_received_total',
     help: 'Events accepted by the api and queued',
@@ -69,11 +79,12 @@ export class MetricsService {
     name: 'sluice_backlog_limit_events',
     help: 'Backlog above which ingestion answers 503 (0: no limit)',
   }));
-  readonly endToEndLag = getOrCreate('sluice_end_to_end_lag_seconds', () => new Histogram({
+  readonly endToEndLag = getOrCreate('sluice_end_to_end_lag_seconds', () => listed(new Histogram({
     name: 'sluice_end_to_end_lag_seconds',
     help: 'From receivedAt at the api to the commit of the event in PostgreSQL',
     buckets: LAG_BUCKETS,
-  }));
+    ...withExemplars(),
+  })));
   readonly dbWriteDuration = getOrCreate('sluice_db_write_duration_seconds', () => new Histogram({
     name: 'sluice_db_write_duration_seconds',
     help: "Duration of one job's insert statement",
@@ -232,6 +243,16 @@ export class MetricsService {
     help: 'Times an api reloaded the tracking plans in force (outcome ok or failed: the previous plans stay)',
     labelNames: ['outcome'],
   }));
+  /** One request's duration; `exemplar` names its trace when it was sampled. */
+  observeHttp(labels: LabelValues<'method' | 'route' | 'status_code'>, seconds: number, exemplar?: TraceExemplar): void {
+    this.httpDuration.observe({ labels, value: seconds, exemplarLabels: exemplar as LabelValues<string> | undefined });
+  }
+
+  /** One event's end-to-end lag; `exemplar` names the trace of the job that stored it. */
+  observeLag(seconds: number, exemplar?: TraceExemplar): void {
+    this.endToEndLag.observe({ value: seconds, exemplarLabels: exemplar as LabelValues<string> | undefined });
+  }
+
   /** The scrape-time refresher of the scheduled-job gauges (read from scheduled_runs); returns its removal. */
   onCollectScheduledJobs(collect: Collector): () => void {
     MetricsService.groups.set('scheduled_jobs', { collect });

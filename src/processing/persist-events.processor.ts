@@ -10,7 +10,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { JobName, PersistEventsJob, QueuedEvent, QueueName, unpackJob } from '../queue/queue.constants';
 import { QueueStatsService } from '../queue/queue-stats.service';
 import { OrphanedJobs } from '../queue/orphaned-jobs';
-import { inSpan, linksTo, SpanKind, tracingOn } from '../tracing/trace-context';
+import { inSpan, linksTo, sampledTraceIds, SpanKind, tracingOn } from '../tracing/trace-context';
 import { classifyDbError } from './db-errors';
 import { DeadLetter, DeadLettersRepository } from './dead-letters.repository';
 import { toEventRow } from './enrichment';
@@ -226,9 +226,22 @@ export class PersistEventsProcessor implements OnModuleInit {
       await this.deadLetters.insert(letters, jobId, attempt);
       this.logger.warn(`${letters.length} event(s) dead-lettered: ${letters[0].reason}`);
     }
-    const now = Date.now();
-    for (const { row } of rows) this.metrics.endToEndLag.observe((now - Date.parse(row.received_at)) / 1000);
+    this.observeLag(rows.map((r) => r.row));
     return { inserted, deduplicated: queued.length - inserted - letters.length, deadLettered: letters.length };
+  }
+
+  /** Every stored event's lag; the slowest one's bucket keeps this job's trace as its exemplar. */
+  private observeLag(rows: EventRow[]): void {
+    const now = Date.now();
+    const traced = sampledTraceIds();
+    let slowest = -1;
+    let slowestLag = -Infinity;
+    const lags = rows.map((row, i) => {
+      const lag = (now - Date.parse(row.received_at)) / 1000;
+      if (lag > slowestLag) [slowest, slowestLag] = [i, lag];
+      return lag;
+    });
+    lags.forEach((lag, i) => this.metrics.observeLag(lag, i === slowest ? traced : undefined));
   }
 
   /**

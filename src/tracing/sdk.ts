@@ -43,7 +43,14 @@ export function startSdk(config: TracingConfig, role: string): () => Promise<voi
         requireParentforOutgoingSpans: true,
         headersToSpanAttributes: { server: { requestHeaders: [], responseHeaders: [] }, client: { requestHeaders: [], responseHeaders: [] } },
       }),
-      new FastifyOtelInstrumentation({ registerOnInitialization: true, ignorePaths: (opts: { url: string }) => /^\/(health\/|metrics(\?|$))/.test(opts.url) }),
+      // One span per request with its route; no span per lifecycle hook or for the handler
+      // (Nest adds several hooks to every route: a span each, on every request, sampled or not).
+      new FastifyOtelInstrumentation({
+        registerOnInitialization: true,
+        instrumentHooks: false,
+        instrumentHandler: false,
+        ignorePaths: (opts: { url: string }) => /^\/(health\/|metrics(\?|$))/.test(opts.url),
+      }),
       // The statement text only (our SQL is parameterised); never its values.
       new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false, ignoreConnectSpans: true }),
       // Bull polls Redis all the time: only commands made inside a traced request or job, and

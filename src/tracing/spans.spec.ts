@@ -1,5 +1,5 @@
 import { context, propagation, trace } from '@opentelemetry/api';
-import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { InMemorySpanExporter, NodeTracerProvider, ParentBasedSampler, SimpleSpanProcessor, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-node';
 import { BatchTracing } from '../ingest/batch-tracing';
 import { contextFormat } from '../logging/logger';
 import { AcceptedEvent, IncomingEvent, JobRequest } from '../queue/queue.constants';
@@ -89,5 +89,42 @@ describe('spans with tracing on', () => {
       const line = format.transform({ level: 'info', message: 'y' }) as Record<string, unknown>;
       expect(line).toMatchObject({ trace_id: span!.spanContext().traceId, span_id: span!.spanContext().spanId });
     });
+  });
+});
+
+/** A parent-based sampler at a ratio: what the chart runs (1 %). */
+describe('spans under an unsampled parent (parentbased sampler)', () => {
+  const exporter = new InMemorySpanExporter();
+  const provider = new NodeTracerProvider({
+    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0) }),
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+  });
+
+  beforeAll(() => {
+    provider.register();
+    markTracingOn({ followParent: true });
+  });
+  afterAll(async () => {
+    await provider.shutdown();
+    trace.disable();
+    context.disable();
+    propagation.disable();
+    markTracingOn();
+  });
+
+  it('makes none of our child spans (no object, no context switch), but still starts root spans', async () => {
+    const unsampled = trace.getTracer('t').startSpan('request');
+    expect(unsampled.isRecording()).toBe(false);
+    await context.with(trace.setSpan(context.active(), unsampled), async () => {
+      expect(startSpan('ingest.validate')).toBeUndefined();
+      expect(inSpanSync('x', {}, (span) => span)).toBeUndefined();
+      expect(await inSpan('y', {}, async (span) => span)).toBeUndefined();
+      // A job span is a root (a trace of its own): the sampler decides, here "not sampled".
+      const job = await inSpan('events.persist_job', { root: true }, async (span) => span);
+      expect(job).toBeDefined();
+      expect(job?.isRecording()).toBe(false);
+    });
+    unsampled.end();
+    expect(exporter.getFinishedSpans()).toEqual([]);
   });
 });

@@ -17,7 +17,7 @@ export function startTracing(config: AppConfig): Tracing | null {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { startSdk } = require('./sdk') as typeof import('./sdk');
   const stop = startSdk(config.tracing, config.role);
-  markTracingOn();
+  markTracingOn({ followParent: config.tracing.sampler.startsWith('parentbased_') });
   return {
     shutdown: (timeoutMs = 5000) => {
       let timer: NodeJS.Timeout | undefined;

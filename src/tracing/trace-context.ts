@@ -6,10 +6,24 @@ import { Attributes, Link, Span, SpanContext, SpanKind, SpanStatusCode, trace, T
  * provider, every helper returns at its first line, and no span object is made.
  */
 let on = false;
+let followParent = false;
 
-/** start-tracing.ts calls it once the SDK is registered. */
-export function markTracingOn(): void {
+/**
+ * start-tracing.ts calls it once the SDK is registered. With a parent-based sampler a child of an
+ * unsampled span is never sampled, so our spans under one are not made at all: at 1 % sampling
+ * the other 99 % of requests pay for no span object and no context switch of ours.
+ */
+export function markTracingOn(options: { followParent: boolean } = { followParent: false }): void {
   on = true;
+  followParent = options.followParent;
+}
+
+/** True when a child span made now would be recorded (or might be: the sampler decides). */
+function worthASpan(options: SpanOptions): boolean {
+  if (!on) return false;
+  if (options.root || !followParent) return true;
+  const parent = trace.getActiveSpan();
+  return parent === undefined || parent.isRecording();
 }
 
 export function tracingOn(): boolean {
@@ -60,6 +74,13 @@ export function activeTraceIds(): { trace_id: string; span_id: string } | undefi
   return sc && trace.isSpanContextValid(sc) ? { trace_id: sc.traceId, span_id: sc.spanId } : undefined;
 }
 
+/** The same ids, only when the active span is sampled (exported): an exemplar must lead to a trace. */
+export function sampledTraceIds(): { trace_id: string; span_id: string } | undefined {
+  if (!on) return undefined;
+  const sc = trace.getActiveSpan()?.spanContext();
+  return sc && sc.traceFlags & TraceFlags.SAMPLED && trace.isSpanContextValid(sc) ? { trace_id: sc.traceId, span_id: sc.spanId } : undefined;
+}
+
 export interface SpanOptions {
   attributes?: Attributes;
   links?: Link[];
@@ -82,7 +103,7 @@ function fail(span: Span, err: unknown): void {
 
 /** Runs `fn` inside a span named `name` (the active one while it runs); just runs it when tracing is off. */
 export async function inSpan<T>(name: string, options: SpanOptions, fn: (span: Span | undefined) => Promise<T>): Promise<T> {
-  if (!on) return fn(undefined);
+  if (!worthASpan(options)) return fn(undefined);
   return tracer().startActiveSpan(name, options, async (span) => {
     try {
       return await fn(span);
@@ -97,7 +118,7 @@ export async function inSpan<T>(name: string, options: SpanOptions, fn: (span: S
 
 /** The synchronous inSpan. */
 export function inSpanSync<T>(name: string, options: SpanOptions, fn: (span: Span | undefined) => T): T {
-  if (!on) return fn(undefined);
+  if (!worthASpan(options)) return fn(undefined);
   return tracer().startActiveSpan(name, options, (span) => {
     try {
       return fn(span);
@@ -112,7 +133,7 @@ export function inSpanSync<T>(name: string, options: SpanOptions, fn: (span: Spa
 
 /** A span the caller ends (one that outlives a call, such as a micro-batch wait); undefined when off. */
 export function startSpan(name: string, options: SpanOptions = {}): Span | undefined {
-  return on ? tracer().startSpan(name, options) : undefined;
+  return worthASpan(options) ? tracer().startSpan(name, options) : undefined;
 }
 
 export { SpanKind };

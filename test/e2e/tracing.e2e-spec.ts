@@ -14,8 +14,22 @@ import { deleteRedisPrefix } from '../support/redis';
 jest.setTimeout(120_000);
 
 
-/** Runs api and worker with `env`, sends one batch of three events, waits until they are stored, stops both (flushing spans). */
-async function oneBatch(prefix: string, env: Record<string, string>): Promise<{ sourceId: string; writeKey: string; secretValue: string }> {
+const OPENMETRICS = { Accept: 'application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.3,*/*;q=0.2' };
+
+/** The exemplars of one histogram's bucket lines in an OpenMetrics scrape: the trace ids they name. */
+function exemplarTraceIds(scrape: string, histogram: string, labelMatch = ''): string[] {
+  return scrape
+    .split('\n')
+    .filter((l) => l.startsWith(`${histogram}_bucket{`) && l.includes(labelMatch))
+    .map((l) => / # \{trace_id="([0-9a-f]{32})",span_id="[0-9a-f]{16}"\} /.exec(l)?.[1])
+    .filter((id): id is string => id !== undefined);
+}
+
+/**
+ * Runs api and worker with `env`, sends one batch of three events, waits until they are stored,
+ * scrapes both in OpenMetrics, stops both (flushing spans).
+ */
+async function oneBatch(prefix: string, env: Record<string, string>): Promise<{ sourceId: string; writeKey: string; secretValue: string; apiScrape: string; workerScrape: string }> {
   const api = await startRole('api', prefix, env);
   const worker = await startRole('worker', prefix, env);
   try {
@@ -29,7 +43,8 @@ async function oneBatch(prefix: string, env: Record<string, string>): Promise<{ 
     });
     expect(res.status).toBe(200);
     await waitFor(() => countEvents(source.id), (n) => n === 3, 30_000);
-    return { sourceId: source.id, writeKey: source.writeKey, secretValue };
+    const [apiScrape, workerScrape] = await Promise.all([api, worker].map(async (p) => (await fetch(`${p.url}/metrics`, { headers: OPENMETRICS })).text()));
+    return { sourceId: source.id, writeKey: source.writeKey, secretValue, apiScrape, workerScrape };
   } finally {
     expect(await stopRole(worker)).toBe(0);
     expect(await stopRole(api)).toBe(0);
@@ -57,7 +72,7 @@ describe('tracing (OpenTelemetry) across api and worker processes', () => {
   });
 
   it('traces a /v1/batch request into the worker job that stores it, with span links and no secret', async () => {
-    const { sourceId, writeKey, secretValue } = await oneBatch(prefix(), {
+    const { sourceId, writeKey, secretValue, apiScrape, workerScrape } = await oneBatch(prefix(), {
       OTEL_SDK_DISABLED: 'false',
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       OTEL_TRACES_SAMPLER: 'always_on',
@@ -95,6 +110,12 @@ describe('tracing (OpenTelemetry) across api and worker processes', () => {
     // The insert's spans are the job's.
     const inJob = worker.filter((s) => s.traceId === job.traceId).map((s) => s.name);
     expect(inJob).toEqual(expect.arrayContaining(['db.copy_staging', 'db.insert_events', 'db.commit']));
+
+    // Exemplars (OpenMetrics scrape): the request's duration bucket names the request's trace,
+    // the lag bucket names the job's trace; the classic text format carries none.
+    expect(exemplarTraceIds(apiScrape, 'http_request_duration_seconds', 'route="/v1/batch"')).toEqual([traceId]);
+    expect(exemplarTraceIds(workerScrape, 'sluice_end_to_end_lag_seconds')).toEqual([job.traceId]);
+    expect(apiScrape.trimEnd().endsWith('# EOF')).toBe(true);
 
     // No write key, authorization or event content anywhere in what was exported.
     const everything = receiver.bodies.join('\n');

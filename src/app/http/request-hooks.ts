@@ -4,7 +4,8 @@ import type { Socket } from 'node:net';
 import { errorBody } from '../../common/http-exception.filter';
 import { securityHeadersFor } from '../../common/security-headers';
 import { requestContext } from '../../logging/request-context';
-import { MetricsService } from '../../metrics/metrics.service';
+import { MetricsService, TraceExemplar } from '../../metrics/metrics.service';
+import { sampledTraceIds } from '../../tracing/trace-context';
 
 const draining = new WeakSet<FastifyInstance>();
 
@@ -60,6 +61,8 @@ export function answerClientError(err: Error & { code?: string }, socket: Socket
   socket.destroy(err);
 }
 
+const exemplars = new WeakMap<FastifyRequest, TraceExemplar>();
+
 /** From now on this instance answers new requests with 503 + Connection: close (graceful drain). */
 export function startDraining(fastify: FastifyInstance): void {
   draining.add(fastify);
@@ -88,12 +91,16 @@ export function registerRequestHooks(fastify: FastifyInstance, metrics: MetricsS
       void reply.code(400).send(errorBody(400, INVALID_URL_MESSAGE, req.id, { reason: 'invalid_url' }));
       return;
     }
+    // The request's span is active here (not in onResponse): keep its ids for the exemplar.
+    const traced = sampledTraceIds();
+    if (traced) exemplars.set(req, traced);
     requestContext.run({ requestId: req.id }, done);
   });
   fastify.addHook('onResponse', (req, reply, done) => {
-    metrics.httpDuration.observe(
+    metrics.observeHttp(
       { method: req.method, route: req.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) },
       reply.elapsedTime / 1000,
+      exemplars.get(req),
     );
     done();
   });
