@@ -772,7 +772,7 @@ async function main(): Promise<number> {
   const runDir = mkdtempSync(join(os.tmpdir(), `sluice-bench-${runId}-`));
   const h = new Harness(opts, runDir, dbName);
   const startedAt = Date.now();
-  const hardLimit = opts.smoke ? setTimeout(() => abort(new Error('smoke run took longer than 150 s')), 150_000) : null;
+  const hardLimit = opts.smoke ? setTimeout(() => abort(new Error('smoke run took longer than 240 s')), 240_000) : null;
 
   const want = (s: Scenario) => opts.scenarios.includes(s);
   const runBatch = want('batch') || want('memory');

@@ -36,6 +36,9 @@ export class CredentialsService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(CredentialsService.name);
   private readonly cache = new Map<string, CacheEntry>();
   private readonly unknownIds = new Map<string, number>();
+  // One lookup per presented key at a time: after a restart, the burst of requests carrying the
+  // same (valid) key waits for one lookup and is charged once against the per-IP limit.
+  private readonly inflight = new Map<string, Promise<KeyPrincipal | null>>();
   private readonly perIp: TokenBuckets;
   private readonly overall: TokenBuckets;
   private used = new Set<string>();
@@ -49,6 +52,7 @@ export class CredentialsService implements OnModuleInit, OnApplicationShutdown {
   ) {
     invalidation.onInvalidate((what) => {
       this.unknownIds.clear();
+      this.inflight.clear(); // a lookup begun before the change may have read the old row
       if (what === 'changed') this.cache.clear();
       else for (const [k, e] of this.cache) if (!e.value) this.cache.delete(k);
     });
@@ -86,9 +90,14 @@ export class CredentialsService implements OnModuleInit, OnApplicationShutdown {
     } else {
       const unknownUntil = this.unknownIds.get(parsed.keyId);
       if (unknownUntil !== undefined && unknownUntil > now) return null;
-      this.admitLookup(clientIp);
+      let pending = this.inflight.get(presented);
+      if (!pending) {
+        this.admitLookup(clientIp);
+        pending = this.lookup(presented, parsed.keyId, now).finally(() => this.inflight.get(presented) === pending && this.inflight.delete(presented));
+        this.inflight.set(presented, pending);
+      }
       try {
-        value = await this.lookup(presented, parsed.keyId, now);
+        value = await pending;
       } catch (err) {
         // PostgreSQL down: a key verified before keeps working (revocations still arrive over
         // pub/sub and drop it), so ingestion rides out a database outage; an unseen key waits.
@@ -100,7 +109,7 @@ export class CredentialsService implements OnModuleInit, OnApplicationShutdown {
         }
         throw new RetryLaterException(`Keys cannot be verified right now (the database is unavailable); retry after the Retry-After delay.`, 1);
       }
-      if (this.cache.size >= MAX_CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
+      if (!this.cache.has(presented) && this.cache.size >= MAX_CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value as string);
       this.cache.set(presented, { value, expiresAt: now + (value ? this.config.keyCacheTtlMs : NEGATIVE_TTL_MS) });
     }
     if (value) this.used.add(value.id);

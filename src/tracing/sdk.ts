@@ -1,7 +1,6 @@
 import { FastifyOtelInstrumentation } from '@fastify/otel';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -16,14 +15,15 @@ import {
   SpanProcessor,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-node';
-import type { IncomingMessage } from 'node:http';
+import type { Span as ApiSpan } from '@opentelemetry/api';
+import type { FastifyRequest } from 'fastify';
 import type { TracingConfig } from '../config';
 
 /**
  * The OpenTelemetry SDK, loaded only when tracing is on (start-tracing.ts requires this file
  * lazily): a tracer provider exporting OTLP/HTTP (JSON) in batches, and the instrumentations
- * of http, Fastify, pg and ioredis, each set to record no header, no query parameter and no
- * Redis argument (those carry write keys and event content).
+ * of Fastify (the HTTP server span), pg and ioredis, each set to record no header, no query
+ * parameter and no Redis argument (those carry write keys and event content).
  */
 export function startSdk(config: TracingConfig, role: string): () => Promise<void> {
   const provider = new NodeTracerProvider({
@@ -36,20 +36,17 @@ export function startSdk(config: TracingConfig, role: string): () => Promise<voi
   const unregister = registerInstrumentations({
     tracerProvider: provider,
     instrumentations: [
-      new HttpInstrumentation({
-        // Probes and scrapes are not worth a trace each.
-        ignoreIncomingRequestHook: (req: IncomingMessage) => /^\/(health\/|metrics(\?|$))/.test(req.url ?? ''),
-        // Only the spans of our own outgoing calls (none today but the exporter's, which it suppresses).
-        requireParentforOutgoingSpans: true,
-        headersToSpanAttributes: { server: { requestHeaders: [], responseHeaders: [] }, client: { requestHeaders: [], responseHeaders: [] } },
-      }),
-      // One span per request with its route; no span per lifecycle hook or for the handler
-      // (Nest adds several hooks to every route: a span each, on every request, sampled or not).
+      // The request's SERVER span: @fastify/otel extracts the caller's traceparent and names the
+      // span after the route. The http instrumentation is not loaded: under Fastify it only added
+      // a second span per request, and its per-request work (attributes, bound emitters) was the
+      // largest part of what tracing cost unsampled requests (docs/observability.md).
       new FastifyOtelInstrumentation({
         registerOnInitialization: true,
+        // No span per lifecycle hook or for the handler: Nest adds several hooks to every route.
         instrumentHooks: false,
         instrumentHandler: false,
         ignorePaths: (opts: { url: string }) => /^\/(health\/|metrics(\?|$))/.test(opts.url),
+        requestHook: (span: ApiSpan, request: FastifyRequest) => span.updateName(`${request.method} ${request.routeOptions.url ?? 'unmatched'}`),
       }),
       // The statement text only (our SQL is parameterised); never its values.
       new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false, ignoreConnectSpans: true }),

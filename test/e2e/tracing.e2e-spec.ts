@@ -92,7 +92,11 @@ describe('tracing (OpenTelemetry) across api and worker processes', () => {
     const requestSpans = api.filter((s) => s.traceId === traceId);
     const names = requestSpans.map((s) => s.name);
     expect(names).toEqual(expect.arrayContaining(['ingest.validate', 'ingest.batch_wait', 'queue.enqueue']));
-    expect(requestSpans.some((s) => s.kind === 2 && /POST/.test(s.name))).toBe(true); // SPAN_KIND_SERVER
+    // One SERVER span per request (@fastify/otel), named after the route; no span per Fastify hook.
+    const server = requestSpans.filter((s) => s.kind === 2); // SPAN_KIND_SERVER
+    expect(server.map((s) => s.name)).toEqual(['POST /v1/batch']);
+    expect(server[0].attributes['http.route']).toBe('/v1/batch');
+    expect(requestSpans.filter((s) => /^(onRequest|preHandler|preValidation|onSend|handler) - /.test(s.name))).toEqual([]);
     for (const name of ['ingest.batch_wait', 'queue.enqueue']) expect(named(api, name).every((s) => s.traceId === traceId)).toBe(true);
     const enqueue = named(api, 'queue.enqueue')[0];
     expect(enqueue.attributes['sluice.events.count']).toBe(3);
