@@ -2,7 +2,7 @@
  * `npm run bench` — Sluice beside its baselines, measured in one run on this machine.
  *
  *   npm run bench                        every scenario; writes bench/results/latest.json
- *   npm run bench -- batch               one scenario: batch | plan | single | latency | tracing | memory | queries
+ *   npm run bench -- batch               one scenario: batch | plan | single | latency | scaleout | tracing | memory | queries
  *   npm run bench -- --smoke             a few seconds each, for CI (exits 1 when the harness breaks)
  *   npm run bench -- batch --profile     api and worker under node --cpu-prof; summarises the profiles
  *                                        (bench/results/profile.json; .cpuprofile files in a temp dir)
@@ -26,6 +26,7 @@ import { Machine, machineInfo, printGrid, printTable, Row } from './lib/report';
 import { QueriesOutcome, scenarioQueries } from './queries';
 import { benchPlanRules } from './lib/plan';
 import { startOtlpSink } from './lib/otlp-sink';
+import { probeQueries, QueryProbeResult } from './lib/query-probe';
 import { CpuAccounting, CpuSnapshot, round, RssSampler } from './lib/sampling';
 import {
   createDatabase,
@@ -46,7 +47,7 @@ import {
   waitReady,
 } from './lib/stack';
 
-const SCENARIOS = ['batch', 'plan', 'single', 'latency', 'tracing', 'memory', 'queries'] as const;
+const SCENARIOS = ['batch', 'plan', 'single', 'latency', 'scaleout', 'tracing', 'memory', 'queries'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 interface Options {
@@ -81,7 +82,7 @@ function parseArgs(argv: string[]): Options {
       o.set[k] = v.join('=');
     } else if ((SCENARIOS as readonly string[]).includes(a)) o.scenarios.push(a as Scenario);
     else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run bench -- [batch|plan|single|latency|tracing|memory|queries ...] [--smoke] [--profile] [--duration s] [--out file] [--set KEY=VALUE] [--keep] [--redis-fsync]');
+      console.log('usage: npm run bench -- [batch|plan|single|latency|scaleout|tracing|memory|queries ...] [--smoke] [--profile] [--duration s] [--out file] [--set KEY=VALUE] [--keep] [--redis-fsync]');
       process.exit(0);
     } else throw new Error(`unknown argument "${a}" (try --help)`);
   }
@@ -180,6 +181,7 @@ class Harness {
   rss!: RssSampler;
   cpu!: CpuAccounting;
   sources!: (name: string) => Promise<SourceCredentials>;
+  adminKey = '';
   redisPid = 0;
   privateRedis: { url: string; stop(): Promise<void> } | null = null;
 
@@ -201,7 +203,7 @@ class Harness {
   }
 
   assertAlive(): void {
-    for (const p of [this.api, this.worker, this.bare]) {
+    for (const p of [this.api, this.worker, this.bare, ...this.extraApis, ...this.extraWorkers]) {
       const crash = p?.crashed;
       if (crash) throw new Error(crash);
     }
@@ -268,6 +270,28 @@ class Harness {
     await Promise.all([waitReady(this.api), waitReady(this.worker)]);
   }
 
+  /** More api and worker processes beside the first pair (the scaleout scenario), same settings. */
+  readonly extraApis: Managed[] = [];
+  readonly extraWorkers: Managed[] = [];
+
+  async startExtras(pairs: number): Promise<void> {
+    const { env, args } = this.sluiceSpawn;
+    const settings = { ...env, ...this.opts.set };
+    for (let i = 0; i < pairs; i++) {
+      const [apiPort, workerPort] = [await freePort(), await freePort()];
+      const n = this.extraApis.length + 2;
+      this.extraApis.push(new Managed(`api-${n}`, args('api'), { ...settings, ROLE: 'api', PORT: String(apiPort), RATE_LIMIT_RPS: '0', RATE_LIMIT_EPS: '0' }, join(this.runDir, `api-${n}.log`), `http://127.0.0.1:${apiPort}`));
+      this.extraWorkers.push(new Managed(`worker-${n}`, args('worker'), { ...settings, ROLE: 'worker', PORT: String(workerPort) }, join(this.runDir, `worker-${n}.log`), `http://127.0.0.1:${workerPort}`));
+    }
+    await Promise.all([...this.extraApis, ...this.extraWorkers].map((x) => waitReady(x)));
+  }
+
+  async stopExtras(): Promise<void> {
+    await Promise.all([...this.extraApis, ...this.extraWorkers].map((x) => x.stop(15_000)));
+    this.extraApis.length = 0;
+    this.extraWorkers.length = 0;
+  }
+
   /** SIGTERM to both (they drain, and flush their spans); a no-op before the first start. */
   async stopSluice(): Promise<void> {
     await Promise.all([this.api?.stop(15_000), this.worker?.stop(15_000)]);
@@ -283,9 +307,10 @@ class Harness {
     return rows[0].n as number;
   }
 
-  /** The worker's count of events it has committed (sluice_events_persisted_total). */
+  /** The workers' count of events they have committed (sluice_events_persisted_total). */
   async persistedByWorker(): Promise<number> {
-    return sumOf(await scrape(this.worker.url), 'sluice_events_persisted_total');
+    const scrapes = await Promise.all([this.worker, ...this.extraWorkers].map((w) => scrape(w.url)));
+    return scrapes.reduce((sum, sc) => sum + sumOf(sc, 'sluice_events_persisted_total'), 0);
   }
 
   /**
@@ -543,6 +568,58 @@ async function scenarioSingle(h: Harness, tag: string, label = 'single'): Promis
   };
 }
 
+interface ScaleOutOutcome {
+  /** events/s end to end with one api and one worker, run right before */
+  oneByOne: number;
+  /** with two of each against the same PostgreSQL and Redis */
+  twoByTwo: number;
+  relative: number;
+  accepted: number;
+  stored: number;
+  duplicates: number;
+}
+
+/**
+ * The batch load with one api and one worker, then with two of each (load split over both api
+ * processes), same PostgreSQL and Redis: events/s side by side, and nothing lost or stored twice.
+ * On 2 cores this mostly shows what coordination costs.
+ */
+async function scenarioScaleOut(h: Harness, tag: string): Promise<ScaleOutOutcome> {
+  const p = plan(h.opts);
+  const one = await scenarioBatch(h, tag, { withBaseline: false, label: 'scaleout-1x1' });
+  await h.startExtras(1);
+  try {
+    await h.checkpoint();
+    const src = await h.sources('bench-scaleout-2x2');
+    const bodies = BodyFactory.batch(`${tag}-scaleout-2x2`, 100);
+    const apis = [h.api, ...h.extraApis];
+    const perApi = Math.max(1, Math.round(p.batchConnections / apis.length));
+    const { result } = await h.phase(
+      'scaleout-2x2',
+      async () => {
+        const base = await h.persistedByWorker();
+        const loads = await Promise.all(
+          apis.map((api) => runAutocannon({ url: api.url, path: '/v1/batch', headers: h.writeHeaders(src.writeKey), body: () => bodies.next(), connections: perApi, durationSeconds: p.batchSeconds, countAccepted: true })),
+        );
+        const accepted = loads.reduce((sum, l) => sum + l.accepted, 0);
+        const persisted = await h.waitPersisted(src.id, accepted, perApi * apis.length * 100, base);
+        return { loads, accepted, startedAt: Math.min(...loads.map((l) => l.startedAt)), ...persisted };
+      },
+      (r) => r.count,
+    );
+    result.loads.forEach((l, i) => h.checkLoad(`scaleout-2x2 (api ${i + 1})`, l));
+    const { rows } = await h.monitor.query('SELECT count(*)::int AS n, count(DISTINCT message_id)::int AS d FROM events WHERE source_id = $1', [src.id]);
+    const duplicates = rows[0].n - rows[0].d;
+    h.check(duplicates === 0, `scaleout-2x2: ${duplicates} events stored twice`);
+    h.checkStored('scaleout-2x2', result.count, result.accepted, perApi * apis.length * 100);
+    const twoByTwo = Math.round(result.count / ((result.lastCommitAt - result.startedAt) / 1000));
+    console.log(`  1 api + 1 worker: ${one.eventsPerSecond.toLocaleString('en-US')} events/s; 2 + 2: ${twoByTwo.toLocaleString('en-US')} events/s (${result.accepted.toLocaleString('en-US')} accepted, ${result.count.toLocaleString('en-US')} stored, ${duplicates} duplicates)`);
+    return { oneByOne: one.eventsPerSecond, twoByTwo, relative: round(twoByTwo / one.eventsPerSecond, 3), accepted: result.accepted, stored: result.count, duplicates };
+  } finally {
+    await h.stopExtras();
+  }
+}
+
 interface TracingModeOutcome {
   mode: string;
   settings: Record<string, string>;
@@ -616,6 +693,10 @@ async function scenarioTracing(h: Harness, tag: string): Promise<TracingOutcome>
 }
 
 interface LatencyOutcome {
+  /** a query client on the ingested source during the paced run */
+  queriesDuring: QueryProbeResult;
+  /** the same client right after, nothing else running */
+  queriesIdle: QueryProbeResult;
   maxEventsPerSecond: number;
   maxFrom: 'batch scenario' | 'calibration run';
   requestsPerSecond: number;
@@ -633,6 +714,8 @@ async function scenarioLatency(h: Harness, tag: string, maxEventsPerSecond: numb
   const rate = Math.max(1, maxEventsPerSecond / 2 / 100);
   console.log(`  offered load: ${rate.toFixed(1)} req/s x 100 events = ${Math.round(rate * 100).toLocaleString('en-US')} events/s (half of ${maxEventsPerSecond.toLocaleString('en-US')}, from the ${maxFrom})`);
 
+  let queries: QueryProbeResult | undefined;
+  let lastLatencySource: string | undefined;
   const run = async (name: string, tool: 'paced' | 'autocannon', seconds: number) => {
     const src = await h.sources(`bench-${name}`);
     const bodies = BodyFactory.batch(`${tag}-${name}`, 100);
@@ -641,7 +724,11 @@ async function scenarioLatency(h: Harness, tag: string, maxEventsPerSecond: numb
       name,
       async () => {
         const base = await h.persistedByWorker();
-        const load = tool === 'paced' ? await runPaced(spec) : await runAutocannon(spec);
+        const loading = tool === 'paced' ? runPaced(spec) : runAutocannon(spec);
+        // The paced run also has a query client on the same source (the two sides must not starve each other).
+        if (tool === 'paced') lastLatencySource = src.id;
+        if (tool === 'paced') queries = await probeQueries({ url: h.api.url, key: h.adminKey, sourceId: src.id, perSecond: 5, until: loading });
+        const load = await loading;
         const persisted = await h.waitPersisted(src.id, load.accepted, tool === 'paced' ? 0 : p.latencyConnections * 100, base);
         return { load, ...persisted };
       },
@@ -656,6 +743,12 @@ async function scenarioLatency(h: Harness, tag: string, maxEventsPerSecond: numb
 
   const paced = await run('latency', 'paced', p.latencySeconds);
   console.log(`  Sluice (paced): ${paced.load.requestsPerSecond} req/s, HTTP p50 ${paced.load.latencyMs.p50} ms, p99 ${paced.load.latencyMs.p99} ms; lag p50 ${paced.lag.p50} s, p99 ${paced.lag.p99} s`);
+  const q = queries!;
+  // The same questions on the same source right after, with nothing else running: the baseline.
+  const latencySource = lastLatencySource!;
+  const idle = await probeQueries({ url: h.api.url, key: h.adminKey, sourceId: latencySource, perSecond: 5, until: sleep(Math.min(5000, p.latencySeconds * 250)) });
+  h.check(q.errors === 0, `latency: ${q.errors} of ${q.queries} queries during ingestion failed; e.g. ${q.sampleErrors[0] ?? ''}`);
+  console.log(`  queries during it (5/s, counts by minute and the newest events, alternately): ${q.queries}, p50 ${q.ms.p50} ms, p95 ${q.ms.p95} ms, max ${q.ms.max} ms; the same right after, idle: p95 ${idle.ms.p95} ms`);
 
   const bareProc = await h.startBare();
   const bodies = BodyFactory.batch(`${tag}-latency-bare`, 100);
@@ -685,6 +778,8 @@ async function scenarioLatency(h: Harness, tag: string, maxEventsPerSecond: numb
     sluice: paced.sluice,
     bare,
     autocannonOverallRate,
+    queriesDuring: q,
+    queriesIdle: idle,
   };
 }
 
@@ -710,6 +805,7 @@ function rowsFor(r: Results): Row[] {
     const l = r.latency;
     rows.push({ scenario: 'latency', figure: `HTTP p50 at ${l.eventsPerSecond} ev/s`, value: l.http.latencyMs.p50, unit: 'ms', baseline: l.bare.latencyMs.p50, baselineLabel: '(bare)', ratio: null, target: '', pass: null });
     rows.push({ scenario: 'latency', figure: `HTTP p99 at ${l.eventsPerSecond} ev/s`, value: l.http.latencyMs.p99, unit: 'ms', baseline: l.bare.latencyMs.p99, baselineLabel: '(bare)', ratio: null, target: '< 20 ms', pass: l.http.latencyMs.p99 < 20 });
+    rows.push({ scenario: 'latency', figure: 'query p95 during ingestion', value: l.queriesDuring.ms.p95, unit: 'ms', baseline: l.queriesIdle.ms.p95, baselineLabel: '(idle)', ratio: l.queriesIdle.ms.p95 ? round(l.queriesDuring.ms.p95 / l.queriesIdle.ms.p95, 2) : null, target: '', pass: null });
     rows.push({ scenario: 'latency', figure: 'end-to-end lag p50', value: l.lagSeconds.p50, unit: 's', baseline: null, baselineLabel: '', ratio: null, target: '', pass: null });
     rows.push({ scenario: 'latency', figure: 'end-to-end lag p99', value: l.lagSeconds.p99, unit: 's', baseline: null, baselineLabel: '', ratio: null, target: '< 1 s', pass: l.lagSeconds.p99 !== null && l.lagSeconds.p99 < 1 });
   }
@@ -722,6 +818,10 @@ function rowsFor(r: Results): Row[] {
     rows.push({ scenario: 'queries', figure: `${f.name}, p50 (cache off)`, value: f.cold.p50, unit: 'ms', baseline: null, baselineLabel: '', ratio: null, target: '', pass: null });
     rows.push({ scenario: 'queries', figure: `${f.name}, p95 (cache off)`, value: f.cold.p95, unit: 'ms', baseline: null, baselineLabel: '', ratio: null, target: `< ${f.targetMs} ms`, pass: f.cold.p95 < f.targetMs });
     rows.push({ scenario: 'queries', figure: `${f.name}, p95 (cache warm)`, value: f.warm.p95, unit: 'ms', baseline: null, baselineLabel: '', ratio: null, target: '', pass: null });
+  }
+  if (r.scaleout) {
+    const so = r.scaleout;
+    rows.push({ scenario: 'scaleout', figure: 'events/s, 2 api + 2 worker', value: so.twoByTwo, unit: 'ev/s', baseline: so.oneByOne, baselineLabel: '(1 + 1)', ratio: so.relative, target: 'none lost or twice', pass: so.duplicates === 0 && so.stored >= so.accepted });
   }
   if (r.tracing) {
     for (const m of r.tracing.modes) {
@@ -755,6 +855,7 @@ interface Results {
   plan?: PlanOutcome;
   single?: SingleOutcome;
   latency?: LatencyOutcome;
+  scaleout?: ScaleOutOutcome;
   tracing?: TracingOutcome;
   memory?: { phases: string[]; apiPeakBytes: number | null; workerPeakBytes: number | null; apiIdleBytes: number | null; workerIdleBytes: number | null; byPhase: Record<string, Record<string, number>> };
   queries?: QueriesOutcome;
@@ -784,7 +885,7 @@ async function main(): Promise<number> {
     if (cleaned) return;
     cleaned = true;
     h.rss?.stop();
-    await Promise.all([h.api?.stop(opts.profile ? 60_000 : 15_000), h.worker?.stop(opts.profile ? 60_000 : 15_000), h.bare?.stop(5000)].map((x) => x?.catch(() => undefined)));
+    await Promise.all([h.api?.stop(opts.profile ? 60_000 : 15_000), h.worker?.stop(opts.profile ? 60_000 : 15_000), h.bare?.stop(5000), h.stopExtras()].map((x) => x?.catch(() => undefined)));
     await h.monitor?.end().catch(() => undefined);
     if (!opts.keep) {
       await dropDatabase(dbName).catch((err: Error) => console.error(`could not drop database ${dbName}: ${err.message}`));
@@ -831,12 +932,13 @@ async function main(): Promise<number> {
     await h.startSluice();
     const creds = await credentials(h.api.url, adminToken);
     h.sources = creds.createSource;
+    h.adminKey = creds.adminKey;
     h.redisPid = (await redisInfo()).pid;
     h.rss = new RssSampler(() => ({ api: h.api.pid, worker: h.worker.pid }));
     h.rss.start();
     h.cpu = new CpuAccounting(async () => ({
-      api: h.api.pid ? [h.api.pid] : [],
-      worker: h.worker.pid ? [h.worker.pid] : [],
+      api: [h.api, ...h.extraApis].flatMap((x) => (x.pid ? [x.pid] : [])),
+      worker: [h.worker, ...h.extraWorkers].flatMap((x) => (x.pid ? [x.pid] : [])),
       ...(h.bare?.pid ? { bare: [h.bare.pid] } : {}),
       loadgen: [process.pid],
       postgres: await pgPids(h.monitor, dbName),
@@ -875,6 +977,10 @@ async function main(): Promise<number> {
         from = 'calibration run';
       }
       results.latency = await scenarioLatency(h, runId, max, from);
+    }
+    if (want('scaleout')) {
+      console.log(`\n[scaleout] the batch load with 1 api + 1 worker, then 2 + 2 against the same PostgreSQL and Redis (load split over both api processes), ${p.batchSeconds} s each`);
+      results.scaleout = await scenarioScaleOut(h, runId);
     }
     if (want('tracing')) {
       if (opts.profile) h.notes.push('tracing scenario skipped: it restarts api and worker, which would cut their CPU profiles short');
