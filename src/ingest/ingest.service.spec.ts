@@ -7,6 +7,7 @@ import { SuppressionsService } from '../privacy/suppressions.service';
 import { IngestService } from './ingest.service';
 import { PlanRegistry } from '../tracking-plans/plan-registry.service';
 import { ViolationsRecorder } from '../tracking-plans/violations.recorder';
+import { LiveService } from '../live/live.service';
 
 const MAX_EVENT_BYTES = 32_768;
 
@@ -25,7 +26,9 @@ function service(maxEventBytes = MAX_EVENT_BYTES) {
   const suppressions = { isSuppressed: () => false, countDropped() {} } as unknown as SuppressionsService;
   const plans = { judge: () => undefined } as unknown as PlanRegistry;
   const violations = { record() {} } as unknown as ViolationsRecorder;
-  return { ingest: new IngestService(config, producer, metrics, backpressure, suppressions, plans, violations), queued };
+  const offered: AcceptedEvent[] = [];
+  const live = { offer: (_sourceId: string, events: AcceptedEvent[]) => void offered.push(...events) } as unknown as LiveService;
+  return { ingest: new IngestService(config, producer, metrics, backpressure, suppressions, plans, violations, live), queued, offered };
 }
 
 /** What the service sees of a body: the parsed value and, uncompressed, its length. */

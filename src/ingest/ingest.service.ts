@@ -16,6 +16,7 @@ import { BatchTracing } from './batch-tracing';
 import { currentTraceparent, startSpan } from '../tracing/trace-context';
 import { Judgement, PlanRegistry } from '../tracking-plans/plan-registry.service';
 import { ViolationsRecorder } from '../tracking-plans/violations.recorder';
+import { LiveService } from '../live/live.service';
 
 export interface IngestContext {
   sourceId: string;
@@ -73,6 +74,7 @@ export class IngestService {
     private readonly suppressions: SuppressionsService,
     private readonly plans: PlanRegistry,
     private readonly violations: ViolationsRecorder,
+    private readonly live: LiveService,
   ) {
     this.batcher = new MicroBatcher((events) => this.tracing.flush(events, () => this.producer.enqueue(events)), {
       maxItems: config.batching.flushEvents,
@@ -269,6 +271,8 @@ export class IngestService {
         throw err;
       }
       for (const type in byType) this.metrics.eventsReceived.inc({ type }, byType[type]);
+      // In Redis now (the request gets 200): the live debugger's turn, one Set lookup when nobody listens.
+      this.live.offer(ctx.sourceId, accepted);
     }
     // Counted once the request's events are queued: a request answered 503 is sent again.
     for (const [e, j] of judged) this.violations.record(ctx.sourceId, e, j, now);

@@ -124,16 +124,20 @@ export function packJob(events: AcceptedEvent[]): PersistEventsJob {
   return { requests, events: packed };
 }
 
+/** The event as stored: its request's batch envelope (context, integrations) merged under its own; the event itself when there is none. */
+export function withEnvelope(e: IncomingEvent, req: JobRequest): IncomingEvent {
+  if (!req.context && !req.integrations) return e;
+  const event = { ...e };
+  if (req.context) event.context = isObject(e.context) ? { ...req.context, ...e.context } : { ...req.context };
+  if (req.integrations) event.integrations = isObject(e.integrations) ? { ...req.integrations, ...e.integrations } : { ...req.integrations };
+  return event;
+}
+
 /** The job's events, self-contained: the request's fields added, its envelope merged under each event's own. */
 export function unpackJob(job: PersistEventsJob): QueuedEvent[] {
   return job.events.map(({ q, e, v }) => {
     const req = job.requests[q];
-    let event = e;
-    if (req.context || req.integrations) {
-      event = { ...e };
-      if (req.context) event.context = isObject(e.context) ? { ...req.context, ...e.context } : { ...req.context };
-      if (req.integrations) event.integrations = isObject(e.integrations) ? { ...req.integrations, ...e.integrations } : { ...req.integrations };
-    }
+    const event = withEnvelope(e, req);
     return v ? { s: req.s, t: req.t, ip: req.ip, r: req.r, e: event, v } : { s: req.s, t: req.t, ip: req.ip, r: req.r, e: event };
   });
 }
