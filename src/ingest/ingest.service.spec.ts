@@ -88,4 +88,12 @@ describe('IngestService: what it accepts is storable and within MAX_EVENT_BYTES 
     expect(Buffer.byteLength(JSON.stringify(b.value))).toBeGreaterThan(MAX_EVENT_BYTES);
     await expect(ingest.ingestOne('track', b.value, ctx(b.bytes))).rejects.toMatchObject({ response: { reason: 'event_too_large' } });
   });
+
+  it('offers the accepted events to the live debugger once they are queued, and never a refused one', async () => {
+    const { ingest, queued, offered } = service();
+    await ingest.ingestBatch({ batch: [{ type: 'track', userId: 'u', event: 'ok', writeKey: 'wk' }, { type: 'track', event: 'no user' }] }, ctx());
+    expect(offered.map((a) => a.e.event)).toEqual(['ok']);
+    expect(offered[0]).toBe(queued[0]);
+    expect(offered[0].e).not.toHaveProperty('writeKey');
+  });
 });
