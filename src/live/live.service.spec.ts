@@ -6,6 +6,7 @@ import { parseLiveFilter } from './live-filter';
 import { LiveRepository, LiveSubscription } from './live.repository';
 import { LiveService } from './live.service';
 
+const tick = () => new Promise((r) => setImmediate(r));
 const SOURCE = '5b0e6c7e-8a0b-4c51-9b8e-0c1f3a0d8e21';
 const OTHER = '0f6a3c1e-2b4d-4e8f-9a1b-3c5d7e9f1a2b';
 
@@ -56,7 +57,8 @@ async function service(maxEventsPerSecond = 3, maxListeners = 2) {
   const config = { servesApi: true, live: { maxEventsPerSecond, maxListeners } } as unknown as AppConfig;
   const m = counters();
   const live = new LiveService(repo as unknown as LiveRepository, config, m.metrics);
-  await live.onModuleInit();
+  live.onModuleInit();
+  await tick();
   return { live, repo, ...m };
 }
 
@@ -74,7 +76,6 @@ function frames(stream: PassThrough): string[] {
   });
   return out;
 }
-const tick = () => new Promise((r) => setImmediate(r));
 
 describe('LiveService', () => {
   beforeEach(() => jest.useFakeTimers({ now: 1_800_000_000_000, doNotFake: ['setImmediate', 'nextTick'] }));

@@ -64,21 +64,23 @@ export class LiveService implements OnModuleInit, OnApplicationShutdown {
     private readonly metrics: MetricsService,
   ) {}
 
-  async onModuleInit(): Promise<void> {
+  onModuleInit(): void {
     if (!this.config.servesApi) return;
     const every = (ms: number, fn: () => unknown) => this.timers.push(setInterval(fn, ms).unref());
     every(POLL_MS, () => this.poll());
     every(REFRESH_MS, () => this.refresh());
     every(1000, () => this.flushSkipped());
     every(PING_MS, () => this.listeners.forEach((l) => l.stream.write(SSE_PING)));
-    await this.repository
+    // Not awaited: an api starts (and serves its health routes) while Redis is unreachable; the
+    // subscriber connects and subscribes whenever Redis is back.
+    this.repository
       .listen({
         onNudge: (m) => this.onNudge(m),
         onMessage: (sourceId, m) => this.deliver(sourceId, m),
         onReady: () => void this.poll(),
       })
       .catch((err: Error) => this.logger.warn(`live debugger: cannot subscribe to nudges (${err.message}); listeners are learnt from the registry every ${POLL_MS} ms`));
-    await this.poll();
+    void this.poll();
   }
 
   /**
