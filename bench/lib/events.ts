@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { copyFields } from '../../src/processing/copy-format';
+import { copyFields } from '../../src/domain/events/copy-format';
 import type { IncomingEvent } from '../../src/queue/queue.constants';
-import { toEventRow } from '../../src/processing/enrichment';
+import { toEventRow } from '../../src/domain/events/enrichment';
 
 /**
  * Realistic Segment events (~1 KB serialized, like @segment/analytics-node sends them: library,

@@ -5,8 +5,8 @@ import { pipeline } from 'node:stream/promises';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { EVENT_COLUMN_LIST, EVENT_COLUMNS, EventRow, sqlIdent } from '../../src/domain/events/event-columns';
-import { copyFields } from '../../src/processing/copy-format';
-import { toEventRow } from '../../src/processing/enrichment';
+import { copyFields } from '../../src/domain/events/copy-format';
+import { toEventRow } from '../../src/domain/events/enrichment';
 import { sdkEvent } from './events';
 import { ROOT, withClient } from './stack';
 

@@ -12,6 +12,7 @@ import { inspectValue, InspectionProblem, locateProblem, MAX_NUMBER_GROWTH } fro
 import { Rejection, validateEvent } from './event-validator';
 import { SuppressionsService } from '../privacy/suppressions.service';
 import { MicroBatcher } from './micro-batcher';
+import { renderRowsJob } from '../domain/events/rows-job';
 import { BatchTracing } from './batch-tracing';
 import { currentTraceparent, startSpan } from '../tracing/trace-context';
 import { Judgement, PlanRegistry } from '../tracking-plans/plan-registry.service';
@@ -76,7 +77,10 @@ export class IngestService {
     private readonly violations: ViolationsRecorder,
     private readonly live: LiveService,
   ) {
-    this.batcher = new MicroBatcher((events) => this.tracing.flush(events, () => this.producer.enqueue(events)), {
+    const futureDays = config.worker.partitionDaysAhead;
+    // Each job's events are rendered in their stored form here, once (the worker parses none).
+    const pack = (slice: AcceptedEvent[]) => renderRowsJob(slice, futureDays);
+    this.batcher = new MicroBatcher((events) => this.tracing.flush(events, () => this.producer.enqueue(events, pack)), {
       maxItems: config.batching.flushEvents,
       maxDelayMs: config.batching.flushMs,
       maxInFlight: config.batching.maxInFlight,

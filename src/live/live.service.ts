@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import { RetryLaterException } from '../common/errors';
 import { AppConfig } from '../config';
 import { MetricsService } from '../metrics/metrics.service';
-import { AcceptedEvent, withEnvelope } from '../queue/queue.constants';
+import { AcceptedEvent, queuedEvent } from '../queue/queue.constants';
 import { LiveFilter, matchesFilter } from './live-filter';
 import { LiveRepository } from './live.repository';
 import { RateWindow } from './rate-window';
@@ -102,7 +102,7 @@ export class LiveService implements OnModuleInit, OnApplicationShutdown {
         out.skipped++;
         continue;
       }
-      const { writeKey: _never, ...payload } = withEnvelope(e, req) as unknown as Record<string, unknown>;
+      const { writeKey: _never, ...payload } = queuedEvent(req, e).e as unknown as Record<string, unknown>;
       const data: LiveEventData = { messageId: e.messageId, type: e.type, name: eventName(e), receivedAt: req.t, payload };
       this.send(sourceId, JSON.stringify(data));
       sent++;

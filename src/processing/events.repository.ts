@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DataSource } from 'typeorm';
 import { EVENT_COLUMN_LIST, EVENT_COLUMNS, EventRow, sqlIdent } from '../domain/events/event-columns';
-import { copyLine } from './copy-format';
+import { copyLine } from '../domain/events/copy-format';
 import { AppConfig } from '../config';
 import { inSpan } from '../tracing/trace-context';
 
@@ -86,6 +86,15 @@ export class EventsRepository {
     if (rows.length === 0) return 0;
     let payload = '';
     for (let i = 0; i < rows.length; i++) payload += copyLine(rows[i], i);
+    return this.insertCopyLines(payload, rows.length);
+  }
+
+  /**
+   * The same for rows already in the staging table's COPY text (`idx\t<fields>\n` per row, as a
+   * rows job carries them): streamed to PostgreSQL as they are. `count` is the number of lines.
+   */
+  async insertCopyLines(payload: string, count: number): Promise<number> {
+    if (count === 0) return 0;
     const runner = this.db.createQueryRunner();
     try {
       const client = (await runner.connect()) as PoolClient;
@@ -95,7 +104,7 @@ export class EventsRepository {
       }
       await client.query('BEGIN');
       try {
-        const rowCount = { 'sluice.rows.count': rows.length };
+        const rowCount = { 'sluice.rows.count': count };
         await inSpan('db.copy_staging', { attributes: rowCount }, () => pipeline(Readable.from([payload]), client.query(copyFrom(COPY_STAGING_SQL))));
         // Dedup, insert and (with ROLLUPS=on) the rollups are one statement: one span.
         const result = await inSpan('db.insert_events', { attributes: { ...rowCount, 'sluice.rollups': this.insertSql === INSERT_EVENTS_SQL } }, async (span) => {

@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config';
 import { MetricsService } from '../metrics/metrics.service';
 import { EventsQueueProducer } from '../queue/events-queue.producer';
-import { PersistEventsJob, QueuedEvent, QueueName, unpackJob } from '../queue/queue.constants';
+import { PersistJob, QueuedEvent, QueueName } from '../queue/queue.constants';
+import { acceptedAgain, jobEvents, renderRowsJob } from '../domain/events/rows-job';
 import { QueueStatsService } from '../queue/queue-stats.service';
 import { DeadLettersRepository } from './dead-letters.repository';
 import { EventsRepository } from './events.repository';
@@ -36,7 +37,7 @@ export class MaintenanceService implements OnApplicationBootstrap, OnModuleDestr
   private readonly sweepLockKey: string;
 
   constructor(
-    @InjectQueue(QueueName.Events) private readonly queue: Queue<PersistEventsJob>,
+    @InjectQueue(QueueName.Events) private readonly queue: Queue<PersistJob>,
     private readonly events: EventsRepository,
     private readonly deadLetters: DeadLettersRepository,
     private readonly producer: EventsQueueProducer,
@@ -112,9 +113,9 @@ export class MaintenanceService implements OnApplicationBootstrap, OnModuleDestr
     return handled;
   }
 
-  private async sweepOne(job: Job<PersistEventsJob>): Promise<void> {
+  private async sweepOne(job: Job<PersistJob>): Promise<void> {
     const reason = job.failedReason ?? 'unknown';
-    const events = unpackJob(job.data);
+    const events = jobEvents(job.data);
     if (reason.startsWith(InterruptedError.PREFIX)) {
       await this.requeue([events]);
       this.metrics.failedJobsSwept.inc({ outcome: 'requeued' });
@@ -147,8 +148,7 @@ export class MaintenanceService implements OnApplicationBootstrap, OnModuleDestr
 
   /** New jobs for these groups of events (each group one job); dedup makes a repeat harmless. */
   private async requeue(groups: QueuedEvent[][]): Promise<void> {
-    for (const group of groups) {
-      await this.producer.enqueue(group.map((q) => ({ req: { s: q.s, t: q.t, ip: q.ip, r: q.r }, e: q.e })));
-    }
+    const futureDays = this.config.worker.partitionDaysAhead;
+    for (const group of groups) await this.producer.enqueue(acceptedAgain(group), (slice) => renderRowsJob(slice, futureDays));
   }
 }

@@ -4,7 +4,8 @@ import type { Job, Queue } from 'bull';
 import { AppConfig } from '../config';
 import { currentRequestId } from '../logging/request-context';
 import { MetricsService } from '../metrics/metrics.service';
-import { JobName, packJob, PersistEventsJob, QueuedEvent } from '../queue/queue.constants';
+import { JobName, packJob, PersistEventsJob, PersistJob, QueuedEvent } from '../queue/queue.constants';
+import { acceptedAgain, parseCopyLine, renderRowsJob, rowLines } from '../domain/events/rows-job';
 import { QueueStatsService } from '../queue/queue-stats.service';
 import { DeadLetter, DeadLettersRepository } from './dead-letters.repository';
 import { EventRow } from '../domain/events/event-columns';
@@ -44,6 +45,13 @@ class FakeEvents {
       inserted++;
     }
     return Promise.resolve(inserted);
+  }
+
+  /** A rows job's lines, parsed back, take the same path (the real one streams them to COPY). */
+  insertCopyLines(payload: string, count: number): Promise<number> {
+    const lines = rowLines(payload);
+    expect(lines).toHaveLength(count);
+    return this.insertDeduplicated(lines.map((l) => parseCopyLine(l).row));
   }
 
   readonly partitionDays: string[][] = [];
@@ -96,7 +104,7 @@ class FakeQueue {
     (
       _name: string,
       _concurrency: number,
-      _handler: (job: Job<PersistEventsJob>) => Promise<unknown>,
+      _handler: (job: Job<PersistJob>) => Promise<unknown>,
     ) => Promise.resolve(),
   );
 }
@@ -121,8 +129,15 @@ function job(
   id: string | number = 'job-1',
 ) {
   const opts = attempts === null ? {} : { attempts };
-  const data = packJob(evts.map((q) => ({ req: { s: q.s, t: q.t, ip: q.ip, r: q.r }, e: q.e })));
-  return { id, data, opts, attemptsMade } as unknown as Job<PersistEventsJob>;
+  // The format the api writes: rows rendered once (renderRowsJob).
+  const data = renderRowsJob(acceptedAgain(evts), 7);
+  return { id, data, opts, attemptsMade } as unknown as Job<PersistJob>;
+}
+
+/** A job as an api before rows jobs queued it (format 1: the events as JSON). */
+function eventsJob(evts: QueuedEvent[], attemptsMade = 0, id = 'job-v1') {
+  const data: PersistEventsJob = packJob(evts.map((q) => ({ req: { s: q.s, t: q.t, ip: q.ip, r: q.r }, e: q.e })));
+  return { id, data, opts: { attempts: 3 }, attemptsMade } as unknown as Job<PersistJob>;
 }
 
 async function counter(c: { get(): Promise<{ values: { value: number }[] }> }): Promise<number> {
@@ -150,7 +165,7 @@ describe('PersistEventsProcessor', () => {
     metrics = new MetricsService();
     orphaned = { recover: jest.fn(async () => ['j7']) };
     processor = new PersistEventsProcessor(
-      queue as unknown as Queue<PersistEventsJob>,
+      queue as unknown as Queue<PersistJob>,
       fakeEvents as unknown as EventsRepository,
       deadLetters as unknown as DeadLettersRepository,
       metrics,
@@ -281,6 +296,31 @@ describe('PersistEventsProcessor', () => {
   });
 
   describe('handle', () => {
+    it('streams a rows job without parsing it, and isolates a poison row: only it is dead-lettered, as the event it came from', async () => {
+      const batch = [...events(6), event('bad', { ip: '10.9.9.9', e: { type: 'track', messageId: 'bad', event: 'E', properties: { tab: 'a\tb' } } }), ...events(3, 'n')];
+      fakeEvents.poison.add('bad');
+      const outcome = await processor.handle(job(batch, 0, 3, 'j-rows'));
+      expect(outcome).toEqual({ inserted: 9, deduplicated: 0, deadLettered: 1 });
+      expect(fakeEvents.calls[0]).toHaveLength(10); // the whole job first, in one COPY
+      const [letter] = deadLetters.letters();
+      expect(letter.code).toBe('rejected_by_postgres');
+      expect(letter.event).toEqual({ s: SOURCE, t: '2024-05-01T12:00:00.000Z', r: 'req-bad', e: { type: 'track', messageId: 'bad', event: 'E', properties: { tab: 'a\tb' }, context: { ip: '10.9.9.9' } } });
+    });
+
+    it('dead-letters the quarantined events a rows job carries, and stores the rest', async () => {
+      const verdict = { a: 'quarantine' as const, p: 'plan@1', v: [{ type: 'track', keyword: 'enum', instancePath: '/event', message: 'must be allowed' }] };
+      const outcome = await processor.handle(job([event('ok'), event('q', { v: verdict })], 0));
+      expect(outcome).toEqual({ inserted: 1, deduplicated: 0, deadLettered: 1 });
+      expect(deadLetters.letters()).toEqual([expect.objectContaining({ code: 'schema_violation', event: expect.objectContaining({ r: 'req-q', v: verdict }) })]);
+      expect(stats.adjustments).toEqual([-2]);
+    });
+
+    it('still stores a job of format 1 (the events as JSON, queued by an older api)', async () => {
+      const outcome = await processor.handle(eventsJob([event('old-1', { ip: '10.0.0.2' }), event('old-2')]));
+      expect(outcome).toEqual({ inserted: 2, deduplicated: 0, deadLettered: 0 });
+      expect(fakeEvents.stored.get(`${SOURCE}/old-1`)?.context).toEqual({ ip: '10.0.0.2' });
+    });
+
     it('persists, adjusts the backlog and counts the outcome', async () => {
       const before = {
         persisted: await counter(metrics.eventsPersisted),

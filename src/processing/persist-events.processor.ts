@@ -7,13 +7,14 @@ import { EventRow } from '../domain/events/event-columns';
 import { ProcessHealth } from '../health/process-health';
 import { requestContext } from '../logging/request-context';
 import { MetricsService } from '../metrics/metrics.service';
-import { JobName, PersistEventsJob, QueuedEvent, QueueName, unpackJob } from '../queue/queue.constants';
+import { isRowsJob, jobEventCount, JobName, PersistJob, PersistRowsJob, QueuedEvent, QueueName, unpackJob } from '../queue/queue.constants';
+import { jobEvents, parseCopyLine, queuedEventFromRow, queuedEventOfLetter, quarantineReason, rowLines } from '../domain/events/rows-job';
 import { QueueStatsService } from '../queue/queue-stats.service';
 import { OrphanedJobs } from '../queue/orphaned-jobs';
 import { inSpan, linksTo, sampledTraceIds, SpanKind, tracingOn } from '../tracing/trace-context';
 import { classifyDbError } from './db-errors';
 import { DeadLetter, DeadLettersRepository } from './dead-letters.repository';
-import { toEventRow } from './enrichment';
+import { toEventRow } from '../domain/events/enrichment';
 import { EventsRepository } from './events.repository';
 
 export interface PersistOutcome {
@@ -34,7 +35,6 @@ const DAY_MS = 86_400_000;
 // After a reconnect, ioredis resends what was in flight (a job's completion among it); those
 // land well within this, so a job is only taken as orphaned once they have.
 const RESENT_COMMANDS_GRACE_MS = 1000;
-const utcDay = (iso: string) => iso.slice(0, 10);
 
 @Injectable()
 export class PersistEventsProcessor implements OnModuleInit {
@@ -46,7 +46,7 @@ export class PersistEventsProcessor implements OnModuleInit {
   private readonly running = new Set<string>();
 
   constructor(
-    @InjectQueue(QueueName.Events) private readonly queue: Queue<PersistEventsJob>,
+    @InjectQueue(QueueName.Events) private readonly queue: Queue<PersistJob>,
     private readonly events: EventsRepository,
     private readonly deadLetters: DeadLettersRepository,
     private readonly metrics: MetricsService,
@@ -110,7 +110,7 @@ export class PersistEventsProcessor implements OnModuleInit {
     });
   }
 
-  async handle(job: Job<PersistEventsJob>): Promise<PersistOutcome> {
+  async handle(job: Job<PersistJob>): Promise<PersistOutcome> {
     const id = String(job.id);
     this.running.add(id);
     try {
@@ -125,13 +125,13 @@ export class PersistEventsProcessor implements OnModuleInit {
    * request whose events the job carries (their traceparents travel in job.data.requests), so
    * a retried job links to the same requests again.
    */
-  private run(job: Job<PersistEventsJob>): Promise<PersistOutcome> {
+  private run(job: Job<PersistJob>): Promise<PersistOutcome> {
     if (!tracingOn()) return this.runJob(job);
     const requests = job.data.requests;
     const attributes = {
       'sluice.job.id': String(job.id),
       'sluice.job.attempt': job.attemptsMade + 1,
-      'sluice.events.count': job.data.events.length,
+      'sluice.events.count': jobEventCount(job.data),
       'sluice.job.requests': requests.length,
       'sluice.source.ids': [...new Set(requests.map((r) => r.s))],
     };
@@ -142,15 +142,18 @@ export class PersistEventsProcessor implements OnModuleInit {
     });
   }
 
-  private async runJob(job: Job<PersistEventsJob>): Promise<PersistOutcome> {
-    const events = unpackJob(job.data);
-    const requestIds = [...new Set(events.map((e) => e.r).filter(Boolean))];
+  private async runJob(job: Job<PersistJob>): Promise<PersistOutcome> {
+    const data = job.data;
+    const count = jobEventCount(data);
+    const requestIds = [...new Set(data.requests.map((r) => r.r).filter(Boolean))];
     return requestContext.run({ requestId: requestIds.slice(0, 5).join(',') || `job-${job.id}` }, async () => {
       const attempts = job.opts.attempts ?? this.config.worker.attempts;
       const lastAttempt = job.attemptsMade + 1 >= attempts;
       let outcome: PersistOutcome;
       try {
-        outcome = await this.throughOutages(() => this.persist(events, job.id, job.attemptsMade + 1), `job ${job.id}`);
+        const attempt = job.attemptsMade + 1;
+        const run = isRowsJob(data) ? () => this.persistRows(data, job.id, attempt) : () => this.persist(unpackJob(data), job.id, attempt);
+        outcome = await this.throughOutages(run, `job ${job.id}`);
       } catch (err) {
         if (err instanceof InterruptedError || !lastAttempt) {
           if (!(err instanceof InterruptedError)) this.logger.warn(`job ${job.id} attempt ${job.attemptsMade + 1}/${attempts} failed, will retry: ${(err as Error).message}`);
@@ -160,12 +163,12 @@ export class PersistEventsProcessor implements OnModuleInit {
         // dead_letters (through an outage, if one starts now). If even that fails, the job stays
         // in Bull's failed set and the maintenance sweep moves it later.
         const reason = `failed after ${attempts} attempts: ${(err as Error).message}`;
-        const letters: DeadLetter[] = events.map((event) => ({ event, code: 'retries_exhausted', reason }));
+        const letters: DeadLetter[] = jobEvents(data).map((event) => ({ event, code: 'retries_exhausted', reason }));
         await this.throughOutages(() => this.deadLetters.insert(letters, job.id, attempts), `dead letters of job ${job.id}`);
-        this.logger.error(`job ${job.id}: ${events.length} events dead-lettered (${reason})`);
-        outcome = { inserted: 0, deduplicated: 0, deadLettered: events.length };
+        this.logger.error(`job ${job.id}: ${letters.length} events dead-lettered (${reason})`);
+        outcome = { inserted: 0, deduplicated: 0, deadLettered: letters.length };
       }
-      this.finish(events.length, outcome);
+      this.finish(count, outcome);
       return outcome;
     });
   }
@@ -220,48 +223,80 @@ export class PersistEventsProcessor implements OnModuleInit {
         letters.push({ event: q, code: 'enrichment_failed', reason: `enrichment failed: ${(err as Error).message}` });
       }
     }
-    await this.ensurePartitions(rows.map((r) => r.row));
+    await this.ensurePartitions(new Set(rows.map((r) => r.row.timestamp.slice(0, 10))));
     const inserted = await this.insertIsolating(rows, letters);
     if (letters.length > 0) {
       await this.deadLetters.insert(letters, jobId, attempt);
       this.logger.warn(`${letters.length} event(s) dead-lettered: ${letters[0].reason}`);
     }
-    this.observeLag(rows.map((r) => r.row));
+    this.observeLag(rows.map((r) => Date.parse(r.row.received_at)));
     return { inserted, deduplicated: queued.length - inserted - letters.length, deadLettered: letters.length };
   }
 
-  /** Every stored event's lag; the slowest one's bucket keeps this job's trace as its exemplar. */
-  private observeLag(rows: EventRow[]): void {
+  /**
+   * A rows job (format 2): its COPY lines go to PostgreSQL as they are, no event parsed. Only a
+   * row PostgreSQL refuses is parsed, once it stands alone, to be dead-lettered as an event.
+   */
+  async persistRows(job: PersistRowsJob, jobId?: string | number, attempt = 1): Promise<PersistOutcome> {
+    const letters: DeadLetter[] = (job.letters ?? []).map((l) => ({ event: queuedEventOfLetter(job, l), code: l.code, reason: l.reason }));
+    await this.ensurePartitions(new Set(job.days));
+    const inserted = job.q.length === 0 ? 0 : await this.insertRowsIsolating(job, job.rows, job.q.length, letters);
+    if (letters.length > 0) {
+      await this.deadLetters.insert(letters, jobId, attempt);
+      this.logger.warn(`${letters.length} event(s) dead-lettered: ${letters[0].reason}`);
+    }
+    this.observeLag(job.q.map((r) => Date.parse(job.requests[r].t)));
+    return { inserted, deduplicated: job.q.length + (job.letters?.length ?? 0) - inserted - letters.length, deadLettered: letters.length };
+  }
+
+  private async insertRowsIsolating(job: PersistRowsJob, rows: string, count: number, letters: DeadLetter[]): Promise<number> {
+    const stop = this.metrics.dbWriteDuration.startTimer();
+    try {
+      return await this.events.insertCopyLines(rows, count);
+    } catch (err) {
+      if (classifyDbError(err) !== 'data') throw err;
+      const lines = rowLines(rows);
+      if (lines.length === 1) {
+        const { idx, row } = parseCopyLine(lines[0]);
+        const event = queuedEventFromRow(row, job.requests[job.q[idx]]?.r);
+        letters.push({ event, code: 'rejected_by_postgres', reason: `rejected by PostgreSQL: ${(err as Error).message}` });
+        return 0;
+      }
+      const mid = lines.length >> 1;
+      const first = await this.insertRowsIsolating(job, lines.slice(0, mid).join(''), mid, letters);
+      return first + (await this.insertRowsIsolating(job, lines.slice(mid).join(''), lines.length - mid, letters));
+    } finally {
+      stop();
+    }
+  }
+
+  /** Every stored event's lag (from its receivedAt, epoch ms); the slowest one's bucket keeps this job's trace as its exemplar. */
+  private observeLag(receivedAt: number[]): void {
     const now = Date.now();
     const traced = sampledTraceIds();
     let slowest = -1;
-    let slowestLag = -Infinity;
-    const lags = rows.map((row, i) => {
-      const lag = (now - Date.parse(row.received_at)) / 1000;
-      if (lag > slowestLag) [slowest, slowestLag] = [i, lag];
-      return lag;
-    });
-    lags.forEach((lag, i) => this.metrics.observeLag(lag, i === slowest ? traced : undefined));
+    let oldest = Infinity;
+    for (let i = 0; i < receivedAt.length; i++) if (receivedAt[i] < oldest) [slowest, oldest] = [i, receivedAt[i]];
+    for (let i = 0; i < receivedAt.length; i++) this.metrics.observeLag((now - receivedAt[i]) / 1000, i === slowest ? traced : undefined);
   }
 
   /**
    * Old (imported) events get their own day's partition rather than piling up in the default
-   * one, within the retention window the api enforces.
+   * one, within the retention window the api enforces. `days`: UTC days, YYYY-MM-DD.
    */
-  private async ensurePartitions(rows: EventRow[]): Promise<void> {
+  private async ensurePartitions(days: Set<string>): Promise<void> {
     const now = Date.now();
     const oldest = now - (this.config.retentionDays + 1) * DAY_MS;
     const newest = now + (this.config.worker.partitionDaysAhead + 1) * DAY_MS;
-    const missing = new Set<string>();
-    for (const r of rows) {
-      const day = utcDay(r.timestamp);
-      if (this.knownDays.has(day) || missing.has(day)) continue;
-      const t = Date.parse(r.timestamp);
-      if (t >= oldest && t <= newest) missing.add(day);
+    const missing: string[] = [];
+    for (const day of days) {
+      if (this.knownDays.has(day)) continue;
+      const start = Date.parse(`${day}T00:00:00.000Z`);
+      if (start + DAY_MS > oldest && start <= newest) missing.push(day);
     }
-    if (missing.size === 0) return;
-    const created = await this.events.ensurePartitionsFor([...missing]);
-    if (created > 0) this.logger.log(`created ${created} daily event partition(s) for ${[...missing].sort().join(', ')}`);
+    if (missing.length === 0) return;
+    const created = await this.events.ensurePartitionsFor(missing);
+    if (created > 0) this.logger.log(`created ${created} daily event partition(s) for ${missing.sort().join(', ')}`);
     missing.forEach((d) => this.knownDays.add(d));
   }
 
@@ -294,9 +329,4 @@ export class PersistEventsProcessor implements OnModuleInit {
     if (outcome.deadLettered > 0) this.metrics.eventsDeadLettered.inc(outcome.deadLettered);
     this.stats.adjustBacklog(-queuedCount);
   }
-}
-
-/** The dead letter's reason for a quarantined event: the plan and what it violates, readable. */
-function quarantineReason(v: NonNullable<QueuedEvent['v']>): string {
-  return `quarantined by tracking plan ${v.p}: ${v.v.map((x) => x.message).join('; ')}`;
 }

@@ -4,7 +4,7 @@ import type { Job, Queue } from 'bull';
 import { AppConfig } from '../config';
 import { MetricsService } from '../metrics/metrics.service';
 import { annotateActiveSpan } from '../tracing/trace-context';
-import { AcceptedEvent, JobName, packJob, PersistEventsJob, QueueName } from './queue.constants';
+import { JobName, PersistJob, QueueName } from './queue.constants';
 import { QueueStatsService } from './queue-stats.service';
 
 export class QueueUnavailableError extends Error {
@@ -19,7 +19,7 @@ export class EventsQueueProducer {
   private readonly logger = new Logger(EventsQueueProducer.name);
 
   constructor(
-    @InjectQueue(QueueName.Events) private readonly queue: Queue<PersistEventsJob>,
+    @InjectQueue(QueueName.Events) private readonly queue: Queue<PersistJob>,
     private readonly config: AppConfig,
     private readonly metrics: MetricsService,
     private readonly stats: QueueStatsService,
@@ -29,16 +29,17 @@ export class EventsQueueProducer {
    * Resolves once every event is stored in Redis as part of a job (and, in `replicas` mode,
    * acknowledged by REDIS_WAIT_REPLICAS replicas); rejects with QueueUnavailableError within
    * ENQUEUE_TIMEOUT_MS otherwise. Jobs a failed call did add are harmless: the client retries
-   * and the worker's dedup stores each event once.
+   * and the worker's dedup stores each event once. `pack` makes one job's payload of at most
+   * JOB_MAX_EVENTS events (ingestion renders rows: renderRowsJob in src/domain/events/).
    */
-  async enqueue(events: AcceptedEvent[]): Promise<void> {
+  async enqueue<T>(events: T[], pack: (events: T[]) => PersistJob): Promise<void> {
     if (events.length === 0) return;
     const client = this.queue.client;
     if (client.status !== 'ready') throw new QueueUnavailableError(`connection is ${client.status}`);
     const max = this.config.batching.jobMaxEvents;
-    const jobs: { name: string; data: PersistEventsJob }[] = [];
+    const jobs: { name: string; data: PersistJob }[] = [];
     for (let i = 0; i < events.length; i += max) {
-      jobs.push({ name: JobName.PersistEvents, data: packJob(events.length <= max ? events : events.slice(i, i + max)) });
+      jobs.push({ name: JobName.PersistEvents, data: pack(events.length <= max ? events : events.slice(i, i + max)) });
     }
     const stop = this.metrics.enqueueDuration.startTimer();
     let timer: NodeJS.Timeout | undefined;
@@ -61,8 +62,8 @@ export class EventsQueueProducer {
     }
   }
 
-  private async add(jobs: { name: string; data: PersistEventsJob }[]): Promise<void> {
-    const added: Job<PersistEventsJob>[] = await this.queue.addBulk(jobs);
+  private async add(jobs: { name: string; data: PersistJob }[]): Promise<void> {
+    const added: Job<PersistJob>[] = await this.queue.addBulk(jobs);
     // Bull's addBulk sends one MULTI and takes each command's reply as the job id without
     // looking at its error (Job.createBulk): a job Redis refused inside the transaction
     // (NOSCRIPT, LOADING, OOM, a script error) comes back with no id. Any such job fails the

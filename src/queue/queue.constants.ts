@@ -85,6 +85,43 @@ export interface PersistEventsJob {
   events: JobEvent[];
 }
 
+/**
+ * Format 2 of a persist job, what the api writes: every event already in its stored form, as the
+ * staging table's COPY text lines, so the worker streams them to PostgreSQL without parsing or
+ * serializing any event (docs/architecture.md, "The path of one event"). Format 1
+ * (PersistEventsJob, the events as JSON) is still read, for jobs an older api queued.
+ */
+export interface PersistRowsJob {
+  f: 2;
+  /** source, receivedAt, request id and traceparent of each request (context and ip are in the rows) */
+  requests: JobRequest[];
+  /** the index in `requests` of each row's request, row by row */
+  q: number[];
+  /** one `<row index>\t<the EVENT_COLUMNS fields>\n` line per row, COPY text format */
+  rows: string;
+  /** the UTC days (YYYY-MM-DD) the rows' timestamps fall on: the partitions they need */
+  days: string[];
+  /** events the api decided to dead-letter (quarantined by a tracking plan, or with no row) */
+  letters?: JobLetter[];
+}
+
+/** An event of a rows job that is dead-lettered as it is, with why. */
+export interface JobLetter {
+  q: number;
+  e: IncomingEvent;
+  v?: PlanVerdict;
+  code: 'schema_violation' | 'enrichment_failed';
+  reason: string;
+}
+
+/** Any persist job on the queue. */
+export type PersistJob = PersistEventsJob | PersistRowsJob;
+
+export const isRowsJob = (job: PersistJob): job is PersistRowsJob => (job as PersistRowsJob).f === 2;
+
+/** How many events a job carries, whatever its format. */
+export const jobEventCount = (job: PersistJob): number => (isRowsJob(job) ? job.q.length + (job.letters?.length ?? 0) : job.events.length);
+
 /** An accepted event in the api's memory, before it is packed into a job. */
 export interface AcceptedEvent {
   req: JobRequest;
@@ -124,20 +161,18 @@ export function packJob(events: AcceptedEvent[]): PersistEventsJob {
   return { requests, events: packed };
 }
 
-/** The event as stored: its request's batch envelope (context, integrations) merged under its own; the event itself when there is none. */
-export function withEnvelope(e: IncomingEvent, req: JobRequest): IncomingEvent {
-  if (!req.context && !req.integrations) return e;
-  const event = { ...e };
-  if (req.context) event.context = isObject(e.context) ? { ...req.context, ...e.context } : { ...req.context };
-  if (req.integrations) event.integrations = isObject(e.integrations) ? { ...req.integrations, ...e.integrations } : { ...req.integrations };
-  return event;
+/** One event, self-contained: its request's fields added, the envelope merged under its own. */
+export function queuedEvent(req: JobRequest, e: IncomingEvent, v?: PlanVerdict): QueuedEvent {
+  let event = e;
+  if (req.context || req.integrations) {
+    event = { ...e };
+    if (req.context) event.context = isObject(e.context) ? { ...req.context, ...e.context } : { ...req.context };
+    if (req.integrations) event.integrations = isObject(e.integrations) ? { ...req.integrations, ...e.integrations } : { ...req.integrations };
+  }
+  return v ? { s: req.s, t: req.t, ip: req.ip, r: req.r, e: event, v } : { s: req.s, t: req.t, ip: req.ip, r: req.r, e: event };
 }
 
 /** The job's events, self-contained: the request's fields added, its envelope merged under each event's own. */
 export function unpackJob(job: PersistEventsJob): QueuedEvent[] {
-  return job.events.map(({ q, e, v }) => {
-    const req = job.requests[q];
-    const event = withEnvelope(e, req);
-    return v ? { s: req.s, t: req.t, ip: req.ip, r: req.r, e: event, v } : { s: req.s, t: req.t, ip: req.ip, r: req.r, e: event };
-  });
+  return job.events.map(({ q, e, v }) => queuedEvent(job.requests[q], e, v));
 }

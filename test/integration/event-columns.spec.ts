@@ -1,5 +1,5 @@
 import { EVENT_COLUMNS } from '../../src/domain/events/event-columns';
-import { copyFields } from '../../src/processing/copy-format';
+import { copyFields } from '../../src/domain/events/copy-format';
 import { CREATE_STAGING_SQL } from '../../src/processing/events.repository';
 import { withDb } from '../support/app';
 

@@ -1,4 +1,4 @@
-import { ColumnType, EVENT_COLUMNS, EventRow } from '../domain/events/event-columns';
+import { ColumnType, EVENT_COLUMNS, EventRow } from './event-columns';
 
 // COPY text format: backslash, newline, carriage return and tab are escaped; \N is NULL.
 const TEXT_SPECIAL = /[\\\n\r\t]/;

@@ -1,6 +1,6 @@
-import { EventRow } from '../domain/events/event-columns';
-import { eventTimes } from '../domain/events/timestamps';
-import { QueuedEvent } from '../queue/queue.constants';
+import { EventRow } from './event-columns';
+import { eventTimes } from './timestamps';
+import { QueuedEvent } from '../../queue/queue.constants';
 
 const COLUMN_FIELDS = new Set([
   'type', 'messageId', 'event', 'name', 'userId', 'anonymousId', 'groupId', 'previousId',

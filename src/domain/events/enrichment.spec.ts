@@ -1,5 +1,5 @@
-import { QueuedEvent } from '../queue/queue.constants';
-import { correctTimestamp } from '../domain/events/timestamps';
+import { QueuedEvent } from '../../queue/queue.constants';
+import { correctTimestamp } from './timestamps';
 import { toEventRow } from './enrichment';
 
 const RECEIVED = '2024-05-01T12:00:00.000Z';
