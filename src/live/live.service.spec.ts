@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream';
+import { KeyInvalidationService } from '../auth/key-invalidation.service';
 import { AppConfig } from '../config';
 import { MetricsService } from '../metrics/metrics.service';
 import { AcceptedEvent, IncomingEvent, JobRequest } from '../queue/queue.constants';
@@ -56,10 +57,12 @@ async function service(maxEventsPerSecond = 3, maxListeners = 2) {
   const repo = new FakeRepository();
   const config = { servesApi: true, live: { maxEventsPerSecond, maxListeners } } as unknown as AppConfig;
   const m = counters();
-  const live = new LiveService(repo as unknown as LiveRepository, config, m.metrics);
+  const invalidations: ((what: 'created' | 'changed') => void)[] = [];
+  const invalidation = { onInvalidate: (l: (what: 'created' | 'changed') => void) => invalidations.push(l) } as unknown as KeyInvalidationService;
+  const live = new LiveService(repo as unknown as LiveRepository, config, m.metrics, invalidation);
   live.onModuleInit();
   await tick();
-  return { live, repo, ...m };
+  return { live, repo, invalidations, ...m };
 }
 
 const req: JobRequest = { s: SOURCE, t: '2026-12-03T23:00:00.000Z', context: { library: { name: 'batch' } } };
@@ -187,5 +190,19 @@ describe('LiveService', () => {
     expect(repo.registry.size).toBe(0);
     await expect(live.open(SOURCE, parseLiveFilter({}))).rejects.toMatchObject({ status: 503 });
     live.onApplicationShutdown();
+  });
+
+  it('ends the stream of a key that may no longer read the source once keys change', async () => {
+    const { live, invalidations } = await service();
+    let valid = true;
+    const kept = await live.open(SOURCE, parseLiveFilter({}));
+    const revoked = await live.open(SOURCE, parseLiveFilter({}), async () => valid);
+    const ended = new Promise((r) => revoked.once('close', r));
+    revoked.resume();
+    valid = false;
+    invalidations.forEach((l) => l('changed'));
+    await ended;
+    expect(live.listenerCount).toBe(1);
+    expect(kept.destroyed).toBe(false);
   });
 });

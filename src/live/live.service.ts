@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import { randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { RetryLaterException } from '../common/errors';
+import { KeyInvalidationService } from '../auth/key-invalidation.service';
 import { AppConfig } from '../config';
 import { MetricsService } from '../metrics/metrics.service';
 import { AcceptedEvent, queuedEvent } from '../queue/queue.constants';
@@ -16,6 +17,8 @@ const POLL_MS = 2000;
 const REFRESH_MS = 5000;
 const ENTRY_TTL_MS = 15000;
 const PING_MS = 15000;
+/** How often every listener's key is checked again (expiry); revocations are checked at once. */
+const RECHECK_MS = 60000;
 /** A listener whose client reads slower than events come: beyond this many buffered bytes its events are skipped, not queued. */
 const MAX_BUFFERED_BYTES = 1 << 20;
 
@@ -25,6 +28,8 @@ interface Listener {
   stream: PassThrough;
   window: RateWindow;
   skipped: number;
+  /** Whether the listener's key may still read the source (revoked, expired, rescoped: no). */
+  allowed?: () => Promise<boolean>;
 }
 
 /** Sampling state of a listened-to source on the publishing side. */
@@ -62,6 +67,7 @@ export class LiveService implements OnModuleInit, OnApplicationShutdown {
     private readonly repository: LiveRepository,
     private readonly config: AppConfig,
     private readonly metrics: MetricsService,
+    private readonly invalidation: KeyInvalidationService,
   ) {}
 
   onModuleInit(): void {
@@ -71,6 +77,11 @@ export class LiveService implements OnModuleInit, OnApplicationShutdown {
     every(REFRESH_MS, () => this.refresh());
     every(1000, () => this.flushSkipped());
     every(PING_MS, () => this.listeners.forEach((l) => l.stream.write(SSE_PING)));
+    every(RECHECK_MS, () => this.recheck());
+    // After the credential cache dropped what changed (its listener runs in the same turn).
+    this.invalidation.onInvalidate((what) => {
+      if (what === 'changed' && this.listeners.size > 0) setImmediate(() => void this.recheck());
+    });
     // Not awaited: an api starts (and serves its health routes) while Redis is unreachable; the
     // subscriber connects and subscribes whenever Redis is back.
     this.repository
@@ -125,7 +136,7 @@ export class LiveService implements OnModuleInit, OnApplicationShutdown {
    * and registered the listener, so events accepted from then on (by any api) reach it.
    * Over LIVE_MAX_LISTENERS: 503 with Retry-After.
    */
-  async open(sourceId: string, filter: LiveFilter): Promise<PassThrough> {
+  async open(sourceId: string, filter: LiveFilter, allowed?: () => Promise<boolean>): Promise<PassThrough> {
     const max = this.config.live.maxListeners;
     if (this.closing || this.listeners.size + this.opening >= max) {
       throw new RetryLaterException(
@@ -148,7 +159,7 @@ export class LiveService implements OnModuleInit, OnApplicationShutdown {
         await this.forget(sourceId);
         throw new RetryLaterException(`The live debugger cannot reach Redis (${(err as Error).message}); retry.`, 1, undefined, { reason: 'live_unavailable' });
       }
-      const listener: Listener = { sourceId, filter, stream: new PassThrough(), window: new RateWindow(this.config.live.maxEventsPerSecond), skipped: 0 };
+      const listener: Listener = { sourceId, filter, stream: new PassThrough(), window: new RateWindow(this.config.live.maxEventsPerSecond), skipped: 0, allowed };
       group.add(listener);
       this.listeners.add(listener);
       this.metrics.liveListeners.inc();
@@ -186,6 +197,17 @@ export class LiveService implements OnModuleInit, OnApplicationShutdown {
 
   get listenerCount(): number {
     return this.listeners.size;
+  }
+
+  /** Ends the streams whose key may no longer read their source (a failed check keeps them: the database may be away). */
+  private async recheck(): Promise<void> {
+    await Promise.all(
+      [...this.listeners].map(async (l) => {
+        if (!l.allowed) return;
+        const ok = await l.allowed().catch(() => true);
+        if (!ok) l.stream.end();
+      }),
+    );
   }
 
   private async remove(listener: Listener): Promise<void> {

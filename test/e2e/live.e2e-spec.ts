@@ -178,6 +178,16 @@ describe('live debugger (GET /v1/sources/:sourceId/live)', () => {
     }
   });
 
+  it('ends the stream when its key is revoked', async () => {
+    const keys = t.app.get(KeysService);
+    const k = await keys.createKey({ kind: 'read', sourceIds: [source.id] }, CLI_ACTOR);
+    const s = await live(`/v1/sources/${source.id}/live`, k.key);
+    expect((await s.next()).event).toBe('hello');
+    await keys.revokeKey(k.id, CLI_ACTOR);
+    await s.ended;
+    expect(await waitFor(() => metric('sluice_live_listeners'), (n) => n === 0, 5000)).toBe(0);
+  });
+
   describe('two api instances sharing Redis', () => {
     let accepting: TestApp;
     let serving: TestApp;
