@@ -2,7 +2,7 @@
  * `npm run bench` — Sluice beside its baselines, measured in one run on this machine.
  *
  *   npm run bench                        every scenario; writes bench/results/latest.json
- *   npm run bench -- batch               one scenario: batch | plan | single | latency | scaleout | tracing | memory | queries
+ *   npm run bench -- batch               one scenario: batch | plan | live | single | latency | scaleout | tracing | memory | queries
  *   npm run bench -- --smoke             a few seconds each, for CI (exits 1 when the harness breaks)
  *   npm run bench -- batch --profile     api and worker under node --cpu-prof; summarises the profiles
  *                                        (bench/results/profile.json; .cpuprofile files in a temp dir)
@@ -47,7 +47,7 @@ import {
   waitReady,
 } from './lib/stack';
 
-const SCENARIOS = ['batch', 'plan', 'single', 'latency', 'scaleout', 'tracing', 'memory', 'queries'] as const;
+const SCENARIOS = ['batch', 'plan', 'live', 'single', 'latency', 'scaleout', 'tracing', 'memory', 'queries'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 interface Options {
@@ -82,7 +82,7 @@ function parseArgs(argv: string[]): Options {
       o.set[k] = v.join('=');
     } else if ((SCENARIOS as readonly string[]).includes(a)) o.scenarios.push(a as Scenario);
     else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run bench -- [batch|plan|single|latency|scaleout|tracing|memory|queries ...] [--smoke] [--profile] [--duration s] [--out file] [--set KEY=VALUE] [--keep] [--redis-fsync]');
+      console.log('usage: npm run bench -- [batch|plan|live|single|latency|scaleout|tracing|memory|queries ...] [--smoke] [--profile] [--duration s] [--out file] [--set KEY=VALUE] [--keep] [--redis-fsync]');
       process.exit(0);
     } else throw new Error(`unknown argument "${a}" (try --help)`);
   }
@@ -508,6 +508,66 @@ async function scenarioPlan(h: Harness, tag: string, adminKey: string, without: 
   return { ratio, ratioWithout, eventsPerSecond: withPlan.eventsPerSecond, eventsPerSecondWithout: offPerSecond, relative, flagged, rules: (rules.rules as unknown[]).length };
 }
 
+interface LiveOutcome {
+  /** events persisted/s of the batch load with one live listener on its source */
+  eventsPerSecond: number;
+  /** the same load without any listener (mean of the runs right before and after) */
+  eventsPerSecondWithout: number;
+  /** with / without */
+  relative: number;
+  /** what the listener received: event frames, and the events skipped frames counted */
+  received: number;
+  skipped: number;
+}
+
+/**
+ * The live debugger's cost to ingestion: the batch load with nobody listening (before and after,
+ * on sources of their own) and with one listener connected to the loaded source (GET
+ * /v1/sources/:id/live, read as a stream the way the console does), sampled to
+ * LIVE_MAX_EVENTS_PER_SECOND.
+ */
+async function scenarioLive(h: Harness, tag: string, adminKey: string): Promise<LiveOutcome> {
+  const src = await h.sources('bench-live');
+  const before = await scenarioBatch(h, tag, { withBaseline: false, label: 'live-off-1' });
+  const abort = new AbortController();
+  const res = await fetch(`${h.api.url}/v1/sources/${src.id}/live`, { headers: { Authorization: `Bearer ${adminKey}` }, signal: abort.signal });
+  if (res.status !== 200 || !res.body) throw new Error(`GET /v1/sources/<id>/live answered ${res.status}: ${await res.text()}`);
+  let received = 0;
+  let skipped = 0;
+  const reading = (async () => {
+    let buf = '';
+    try {
+      for await (const chunk of res.body!.pipeThrough(new TextDecoderStream())) {
+        buf += chunk;
+        let at: number;
+        while ((at = buf.indexOf('\n\n')) >= 0) {
+          const frame = buf.slice(0, at);
+          buf = buf.slice(at + 2);
+          if (frame.includes('\nevent: event\n')) received++;
+          const m = /^event: skipped\ndata: \{"count":(\d+)\}/.exec(frame);
+          if (m) skipped += Number(m[1]);
+        }
+      }
+    } catch {
+      // aborted below
+    }
+  })();
+  let withListener: BatchOutcome;
+  try {
+    withListener = await scenarioBatch(h, tag, { withBaseline: false, label: 'live', source: src });
+    await sleep(1500); // the last skipped count
+  } finally {
+    abort.abort();
+    await reading;
+  }
+  const after = await scenarioBatch(h, tag, { withBaseline: false, label: 'live-off-2' });
+  h.check(received > 0, 'live: the listener received no event during the load');
+  const offPerSecond = Math.round((before.eventsPerSecond + after.eventsPerSecond) / 2);
+  const relative = offPerSecond ? round(withListener.eventsPerSecond / offPerSecond, 3) : 0;
+  console.log(`  with one listener: ${withListener.eventsPerSecond.toLocaleString('en-US')} events/s vs ${offPerSecond.toLocaleString('en-US')} without (mean of ${before.eventsPerSecond} before and ${after.eventsPerSecond} after): ${relative}x; the listener got ${received} events and ${skipped} skipped`);
+  return { eventsPerSecond: withListener.eventsPerSecond, eventsPerSecondWithout: offPerSecond, relative, received, skipped };
+}
+
 interface SingleOutcome {
   requestsPerSecond: number;
   latencyMs: LoadResult['latencyMs'];
@@ -796,6 +856,10 @@ function rowsFor(r: Results): Row[] {
     rows.push({ scenario: 'plan', figure: 'events persisted/s, tracking plan on (flag)', value: pl.eventsPerSecond, unit: 'ev/s', baseline: pl.eventsPerSecondWithout, baselineLabel: '(no plan)', ratio: pl.relative, target: '>= 0.9x no plan', pass: pl.relative >= 0.9 });
     rows.push({ scenario: 'plan', figure: 'batch ratio with the plan', value: pl.ratio, unit: 'x COPY', baseline: pl.ratioWithout, baselineLabel: '(no plan)', ratio: null, target: '', pass: null });
   }
+  if (r.live) {
+    const lv = r.live;
+    rows.push({ scenario: 'live', figure: 'events persisted/s, one live listener', value: lv.eventsPerSecond, unit: 'ev/s', baseline: lv.eventsPerSecondWithout, baselineLabel: '(no listener)', ratio: lv.relative, target: '>= 0.95x no listener', pass: lv.relative >= 0.95 });
+  }
   if (r.single) {
     rows.push({ scenario: 'single', figure: 'requests/s, POST /v1/track', value: r.single.requestsPerSecond, unit: 'req/s', baseline: r.single.bareRequestsPerSecond, baselineLabel: '(bare Fastify)', ratio: r.single.ratio, target: '>= 0.5x bare', pass: r.single.ratio >= 0.5 });
     rows.push({ scenario: 'single', figure: 'latency p50', value: r.single.latencyMs.p50, unit: 'ms', baseline: r.single.bareLatencyMs.p50, baselineLabel: '(bare)', ratio: null, target: '', pass: null });
@@ -853,6 +917,7 @@ interface PlanOutcome {
 interface Results {
   batch?: BatchOutcome;
   plan?: PlanOutcome;
+  live?: LiveOutcome;
   single?: SingleOutcome;
   latency?: LatencyOutcome;
   scaleout?: ScaleOutOutcome;
@@ -961,6 +1026,10 @@ async function main(): Promise<number> {
       results.batch ??= await scenarioBatch(h, runId, { withBaseline: true });
       console.log(`\n[plan] the batch scenario without a plan, with a realistic tracking plan (20 track events of 5-15 properties, page, identify, group, a common context schema; mode flag), and without again`);
       results.plan = await scenarioPlan(h, runId, creds.adminKey, results.batch);
+    }
+    if (want('live')) {
+      console.log(`\n[live] the batch load without a live listener, with one listener on its source (GET /v1/sources/<id>/live, sampled), and without again`);
+      results.live = await scenarioLive(h, runId, creds.adminKey);
     }
     if (runSingle) {
       console.log(`\n[single] POST /v1/track, 1 event/request, ${p.singleConnections} connections, ${p.singleSeconds} s; baseline bare Fastify ${p.bareSeconds} s before and after`);

@@ -45,6 +45,8 @@ const APP_METRICS = new Set([
   'sluice_retention_removed_rows_total', 'sluice_retention_partitions_dropped_total',
   // Tracking plans: violations by action and kind, plan reloads on each api.
   'sluice_tracking_plan_violations_total', 'sluice_tracking_plan_reloads_total',
+  // Live debugger: streams served, events published or sampled out.
+  'sluice_live_listeners', 'sluice_live_events_total',
 ]);
 // prom-client default metrics.
 const DEFAULT_METRIC = /^(process_|nodejs_)/;

@@ -3,9 +3,10 @@ import { AuditModule } from '../audit/audit.module';
 import { DeadLettersModule } from '../deadletters/dead-letters.module';
 import { PrivacyModule } from '../privacy/privacy.module';
 import { IngestModule } from '../ingest/ingest.module';
+import { LiveModule } from '../live/live.module';
 import { QueryModule } from '../query/query.module';
 import { SourcesModule } from '../sources/sources.module';
 
-/** ROLE=api: HTTP ingestion, the query API and the admin API (dead letters included) (the queue producer is in CoreModule). */
-@Module({ imports: [IngestModule, QueryModule, SourcesModule, AuditModule, DeadLettersModule, PrivacyModule] })
+/** ROLE=api: HTTP ingestion, the query API, the live debugger and the admin API (dead letters included) (the queue producer is in CoreModule). */
+@Module({ imports: [IngestModule, LiveModule, QueryModule, SourcesModule, AuditModule, DeadLettersModule, PrivacyModule] })
 export class ApiModule {}

@@ -4,17 +4,20 @@ import type { Queue } from 'bull';
 import type { FastifyInstance } from 'fastify';
 import { AppConfig } from '../config';
 import { IngestService } from '../ingest/ingest.service';
+import { LiveService } from '../live/live.service';
 import { QueueName } from '../queue/queue.constants';
 import { startDraining } from './http/request-hooks';
 
 /**
  * Graceful drain on SIGTERM: stop accepting and finish requests in flight (api), flush events
- * waiting for their micro-batch, let the worker finish its active jobs, then close connections.
+ * waiting for their micro-batch (live debugger streams are ended first), let the worker finish its active jobs, then close connections.
  */
 export async function drainAndClose(app: INestApplication, config: AppConfig): Promise<void> {
   const log = new Logger('Shutdown');
   const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
   startDraining(fastify);
+  // Live debugger streams never end on their own: end them, or closing the server waits for them.
+  if (config.servesApi) await app.get(LiveService).closeAll();
   // Backstop: a connection still busy after half the drain budget is cut.
   const cut = setTimeout(() => fastify.server.closeAllConnections(), config.shutdownTimeoutMs / 2);
   await fastify.close();

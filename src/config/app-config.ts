@@ -52,6 +52,8 @@ export class AppConfig {
   /** A separate listener for /metrics (null: on the HTTP port). */
   readonly metricsPort: number | null;
   readonly query: { rollups: boolean; statementTimeoutMs: number; maxBuckets: number; cacheTtlMs: number; readUrl: string | null };
+  /** The live debugger: events per second per source published to listeners, streams per process. */
+  readonly live: { maxEventsPerSecond: number; maxListeners: number };
   readonly tracing: TracingConfig | null;
 
   constructor(env: EnvironmentVariables) {
@@ -110,6 +112,7 @@ export class AppConfig {
     this.keyLookups = { perIp: env.KEY_LOOKUPS_PER_IP, perSecond: env.KEY_LOOKUPS_PER_SECOND };
     this.metricsPort = env.METRICS_PORT ?? null;
     this.query = { rollups: env.ROLLUPS === 'on', statementTimeoutMs: env.QUERY_STATEMENT_TIMEOUT_MS, maxBuckets: env.QUERY_MAX_BUCKETS, cacheTtlMs: env.QUERY_CACHE_TTL_MS, readUrl: env.DATABASE_READ_URL ?? null };
+    this.live = { maxEventsPerSecond: env.LIVE_MAX_EVENTS_PER_SECOND, maxListeners: env.LIVE_MAX_LISTENERS };
     this.tracing = env.OTEL_SDK_DISABLED ? null : tracingConfig(env);
   }
 

@@ -127,6 +127,8 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(10) @Max(100000) QUERY_MAX_BUCKETS = 5000;
   @Transform(toInt) @IsInt() @Min(0) @Max(86400000) QUERY_CACHE_TTL_MS = 30000;
   @IsOptional() @Matches(/^postgres(ql)?:\/\/.+/, { message: 'must be a postgres:// or postgresql:// URL' }) DATABASE_READ_URL?: string;
+  @Transform(toInt) @IsInt() @Min(1) @Max(10000) LIVE_MAX_EVENTS_PER_SECOND = 50;
+  @Transform(toInt) @IsInt() @Min(0) @Max(100000) LIVE_MAX_LISTENERS = 100;
 
   // Tracing (OpenTelemetry): the names and meanings of the OpenTelemetry specification, except
   // that the SDK is off unless OTEL_SDK_DISABLED=false.
@@ -194,6 +196,8 @@ export const VARIABLES: VariableDoc[] = [
   { name: 'QUERY_MAX_BUCKETS', default: '5000', description: 'Most buckets one stats answer may hold (`from`–`to` divided by `interval`); more: `400`.' },
   { name: 'QUERY_CACHE_TTL_MS', default: '30000', description: 'How long a stats answer (counts, uniques, top events, funnel, retention) is kept in Redis and served again for the same question: answers may be this stale (events accepted since are missing). 0: no cache. The event list and receipts are never cached.' },
   { name: 'DATABASE_READ_URL', default: '(DATABASE_URL)', description: 'A read replica for the query API (list, receipts, stats). Writes always go to DATABASE_URL. Replication lag shows as events answered `not yet written`/missing from counts for as long as it lasts.', secret: true },
+  { name: 'LIVE_MAX_EVENTS_PER_SECOND', default: '50', description: 'Live debugger (`GET /v1/sources/<id>/live`): most events per second per source that an api publishes to its listeners (Redis pub/sub); the rest are counted and reported as `skipped`. Nothing is published for a source nobody listens to.' },
+  { name: 'LIVE_MAX_LISTENERS', default: '100', description: 'Live debugger streams one api process serves at once; one more is answered 503 with `Retry-After` (0: the live debugger is off).' },
   { name: 'OTEL_SDK_DISABLED', default: 'true', description: 'Tracing (OpenTelemetry) is off unless this is `false`. Off, nothing of the SDK is loaded and no span is made (docs/observability.md). Unlike the OpenTelemetry default, tracing must be turned on.' },
   { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', default: 'http://localhost:4318', description: 'Base URL of the OTLP/HTTP receiver (a Collector); traces go to `<this>/v1/traces` (OTLP/HTTP, JSON encoding).' },
   { name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', default: '(OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces)', description: 'Full URL traces are sent to, used as it is; wins over OTEL_EXPORTER_OTLP_ENDPOINT.' },

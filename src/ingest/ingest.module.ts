@@ -8,9 +8,10 @@ import { IngestController } from './ingest.controller';
 import { IngestService } from './ingest.service';
 import { PlanValidateController } from './plan-validate.controller';
 import { TrackingPlansModule } from '../tracking-plans/tracking-plans.module';
+import { LiveModule } from '../live/live.module';
 
 @Module({
-  imports: [AuthModule, RateLimitModule, QueueModule, MetricsModule, PrivacyModule, TrackingPlansModule],
+  imports: [AuthModule, RateLimitModule, QueueModule, MetricsModule, PrivacyModule, TrackingPlansModule, LiveModule],
   controllers: [IngestController, PlanValidateController],
   providers: [IngestService],
   exports: [IngestService],

@@ -7,6 +7,7 @@ import { SuppressionsService } from '../privacy/suppressions.service';
 import { IngestService } from './ingest.service';
 import { PlanRegistry } from '../tracking-plans/plan-registry.service';
 import { ViolationsRecorder } from '../tracking-plans/violations.recorder';
+import { LiveService } from '../live/live.service';
 
 const MAX_EVENT_BYTES = 32_768;
 
@@ -25,7 +26,9 @@ function service(maxEventBytes = MAX_EVENT_BYTES) {
   const suppressions = { isSuppressed: () => false, countDropped() {} } as unknown as SuppressionsService;
   const plans = { judge: () => undefined } as unknown as PlanRegistry;
   const violations = { record() {} } as unknown as ViolationsRecorder;
-  return { ingest: new IngestService(config, producer, metrics, backpressure, suppressions, plans, violations), queued };
+  const offered: AcceptedEvent[] = [];
+  const live = { offer: (_sourceId: string, events: AcceptedEvent[]) => void offered.push(...events) } as unknown as LiveService;
+  return { ingest: new IngestService(config, producer, metrics, backpressure, suppressions, plans, violations, live), queued, offered };
 }
 
 /** What the service sees of a body: the parsed value and, uncompressed, its length. */
@@ -84,5 +87,13 @@ describe('IngestService: what it accepts is storable and within MAX_EVENT_BYTES 
     const b = body(`{"userId":"u","event":"e","properties":{"a":[${Array(1300).fill(n).join(',')}]}}`);
     expect(Buffer.byteLength(JSON.stringify(b.value))).toBeGreaterThan(MAX_EVENT_BYTES);
     await expect(ingest.ingestOne('track', b.value, ctx(b.bytes))).rejects.toMatchObject({ response: { reason: 'event_too_large' } });
+  });
+
+  it('offers the accepted events to the live debugger once they are queued, and never a refused one', async () => {
+    const { ingest, queued, offered } = service();
+    await ingest.ingestBatch({ batch: [{ type: 'track', userId: 'u', event: 'ok', writeKey: 'wk' }, { type: 'track', event: 'no user' }] }, ctx());
+    expect(offered.map((a) => a.e.event)).toEqual(['ok']);
+    expect(offered[0]).toBe(queued[0]);
+    expect(offered[0].e).not.toHaveProperty('writeKey');
   });
 });

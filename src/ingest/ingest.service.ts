@@ -17,6 +17,7 @@ import { BatchTracing } from './batch-tracing';
 import { currentTraceparent, startSpan } from '../tracing/trace-context';
 import { Judgement, PlanRegistry } from '../tracking-plans/plan-registry.service';
 import { ViolationsRecorder } from '../tracking-plans/violations.recorder';
+import { LiveService } from '../live/live.service';
 
 export interface IngestContext {
   sourceId: string;
@@ -74,6 +75,7 @@ export class IngestService {
     private readonly suppressions: SuppressionsService,
     private readonly plans: PlanRegistry,
     private readonly violations: ViolationsRecorder,
+    private readonly live: LiveService,
   ) {
     const futureDays = config.worker.partitionDaysAhead;
     // Each job's events are rendered in their stored form here, once (the worker parses none).
@@ -273,6 +275,8 @@ export class IngestService {
         throw err;
       }
       for (const type in byType) this.metrics.eventsReceived.inc({ type }, byType[type]);
+      // In Redis now (the request gets 200): the live debugger's turn, one Set lookup when nobody listens.
+      this.live.offer(ctx.sourceId, accepted);
     }
     // Counted once the request's events are queued: a request answered 503 is sent again.
     for (const [e, j] of judged) this.violations.record(ctx.sourceId, e, j, now);

@@ -243,6 +243,15 @@ export class MetricsService {
     help: 'Times an api reloaded the tracking plans in force (outcome ok or failed: the previous plans stay)',
     labelNames: ['outcome'],
   }));
+  readonly liveListeners = getOrCreate('sluice_live_listeners', () => new Gauge({
+    name: 'sluice_live_listeners',
+    help: 'Live debugger streams (GET /v1/sources/<id>/live) this api serves now',
+  }));
+  readonly liveEvents = getOrCreate('sluice_live_events_total', () => new Counter({
+    name: 'sluice_live_events_total',
+    help: 'Accepted events of listened-to sources offered to the live debugger by this api: published to Redis (sent) or left out by the LIVE_MAX_EVENTS_PER_SECOND sampling (skipped)',
+    labelNames: ['outcome'],
+  }));
   /** One request's duration; `exemplar` names its trace when it was sampled. */
   observeHttp(labels: LabelValues<'method' | 'route' | 'status_code'>, seconds: number, exemplar?: TraceExemplar): void {
     this.httpDuration.observe({ labels, value: seconds, exemplarLabels: exemplar as LabelValues<string> | undefined });

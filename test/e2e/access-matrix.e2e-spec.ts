@@ -1,6 +1,7 @@
 import { CLI_ACTOR } from '../../src/audit/actor';
 import { KeysService } from '../../src/sources/keys.service';
 import { createSource, startApp, TestApp } from '../support/app';
+import { baseUrl, openSse } from '../support/sse';
 
 /**
  * Every route x every kind of credential -> the expected status. 401: no credential or one that
@@ -16,6 +17,8 @@ interface Route {
   path: string | (() => Promise<string> | string);
   body?: object | (() => Promise<object>);
   ingest?: boolean;
+  /** Server-Sent Events: opened with fetch and closed once the status is known (supertest would wait for the end). */
+  stream?: boolean;
   expect: Partial<Record<Cred, number>> & { ok: number };
 }
 
@@ -76,6 +79,7 @@ describe('access matrix', () => {
     { method: 'get', template: '/v1/sources/{sourceId}/events', path: () => `/v1/sources/${sourceA.id}/events`, expect: { ok: 200, write: 403, readOther: 403, readThis: 200, admin: 200 } },
     // The receipt of an unknown messageId is a 404 for whoever may read the source.
     { method: 'get', template: '/v1/sources/{sourceId}/events/{messageId}', path: () => `/v1/sources/${sourceA.id}/events/no-such-id`, expect: { ok: 404, write: 403, readOther: 403, readThis: 404, admin: 404 } },
+    { method: 'get', template: '/v1/sources/{sourceId}/live', path: () => `/v1/sources/${sourceA.id}/live`, stream: true, expect: { ok: 200, write: 403, readOther: 403, readThis: 200, admin: 200 } },
     { method: 'get', template: '/v1/sources/{sourceId}/stats/counts', path: () => `/v1/sources/${sourceA.id}/stats/counts?from=2026-11-01T00:00:00Z&to=2026-11-02T00:00:00Z`, expect: { ok: 200, write: 403, readOther: 403, readThis: 200, admin: 200 } },
     { method: 'get', template: '/v1/sources/{sourceId}/stats/uniques', path: () => `/v1/sources/${sourceA.id}/stats/uniques?from=2026-11-01T00:00:00Z&to=2026-11-02T00:00:00Z`, expect: { ok: 200, write: 403, readOther: 403, readThis: 200, admin: 200 } },
     { method: 'post', template: '/v1/sources/{sourceId}/stats/funnel', path: () => `/v1/sources/${sourceA.id}/stats/funnel`, body: { steps: [{ event: 'a' }, { event: 'b' }], window: '1d', from: '2026-11-01T00:00:00Z', to: '2026-11-02T00:00:00Z' }, expect: { ok: 200, write: 403, readOther: 403, readThis: 200, admin: 200 } },
@@ -146,8 +150,19 @@ describe('access matrix', () => {
     '%s',
     async (_name, c, r) => {
       const expected = r.expect[c] ?? (c === 'none' || c === 'wrong' || c === 'revoked' ? 401 : r.expect.ok);
-      let req = t.http[r.method](typeof r.path === 'function' ? await r.path() : r.path);
+      const path = typeof r.path === 'function' ? await r.path() : r.path;
       const secret = cred[c];
+      if (r.stream) {
+        const s = await openSse(`${await baseUrl(t.app)}${path}`, secret ? { Authorization: `Bearer ${secret}` } : {});
+        s.close();
+        expect({ status: s.status, body: s.status === expected ? undefined : s.body }).toEqual({ status: expected, body: undefined });
+        if (s.status >= 400) {
+          expect(s.body.message).toEqual(expect.any(String));
+          if (secret) expect(JSON.stringify(s.body)).not.toContain(secret.slice(18));
+        }
+        return;
+      }
+      let req = t.http[r.method](path);
       if (secret) req = req.set('Authorization', r.ingest ? `Basic ${Buffer.from(`${secret}:`).toString('base64')}` : `Bearer ${secret}`);
       const res = r.body ? await req.send(typeof r.body === 'function' ? await r.body() : r.body) : await req;
       expect({ status: res.status, body: res.status === expected ? undefined : res.body }).toEqual({ status: expected, body: undefined });

@@ -18,6 +18,8 @@ module.exports = {
     // Query API: rollups (the worker keeps them, the stats routes read them: one value for both),
     // statement timeout, bucket limit, aggregate cache.
     'ROLLUPS', 'QUERY_STATEMENT_TIMEOUT_MS', 'QUERY_MAX_BUCKETS', 'QUERY_CACHE_TTL_MS',
+    // Live debugger: publish rate per source, streams per api.
+    'LIVE_MAX_EVENTS_PER_SECOND', 'LIVE_MAX_LISTENERS',
     // Data lifecycle: rows per batch transaction (deletions, retention), how often retention runs.
     'LIFECYCLE_BATCH_ROWS', 'RETENTION_INTERVAL_MS',
     // Tracing (OpenTelemetry): off unless OTEL_SDK_DISABLED=false; docs/observability.md.
