@@ -46,7 +46,7 @@ export async function verify(client: HttpClient, o: VerifyOptions): Promise<Veri
   const sleep = o.sleep ?? defaultSleep;
   const started = Date.now();
   const deadline = started + o.timeoutS * 1000;
-  const gap = 1000 / (o.rps ?? 20);
+  const gap = 1000 / (o.rps ?? 40);
   let nextSlot = 0;
   const headers = { Authorization: `Bearer ${o.readKey}`, Accept: 'application/json', 'User-Agent': 'sluice-loadtest' };
   const base = `/v1/sources/${encodeURIComponent(o.sourceId)}`;
