@@ -7,21 +7,62 @@ describe('parseArgs', () => {
   it('takes the required flags and fills the defaults', () => {
     const o = parseArgs(base)!;
     expect(o.url.href).toBe('https://sluice.example.com/');
-    expect(o).toMatchObject({ writeKey: 'sk_write_x', profile: 'smoke', maxInFlight: 64, timeoutMs: 10_000, maxRetries: 3, batchShare: 0.2, batchSize: 20, gzip: true });
+    expect(o).toMatchObject({
+      writeKey: 'sk_write_x',
+      profile: 'smoke',
+      maxInFlight: 64,
+      timeoutMs: 10_000,
+      maxRetries: 3,
+      batchShare: 0.2,
+      batchSize: 20,
+      gzip: true,
+    });
     expect(o.readKey).toBeUndefined();
     expect(o.runId).toMatch(/^lt-[a-z0-9]+-[0-9a-f]{6}$/);
   });
 
   it('reads --name=value, switches and overrides', () => {
-    const o = parseArgs([...base, '--profile=stress', '--rate', '40', '--duration=15', '--no-gzip', '--p99-ms', '0.001', '--read-key', 'sk_read_y', '--source-id', SOURCE, '--verify-sample', '0.5', '--out', 'r.json'])!;
-    expect(o).toMatchObject({ profile: 'stress', gzip: false, readKey: 'sk_read_y', sourceId: SOURCE, out: 'r.json' });
-    expect(o.overrides).toMatchObject({ rate: 40, durationS: 15, verifySample: 0.5, thresholds: { p99Ms: 0.001 } });
+    const o = parseArgs([
+      ...base,
+      '--profile=stress',
+      '--rate',
+      '40',
+      '--duration=15',
+      '--no-gzip',
+      '--p99-ms',
+      '0.001',
+      '--read-key',
+      'sk_read_y',
+      '--source-id',
+      SOURCE,
+      '--verify-sample',
+      '0.5',
+      '--out',
+      'r.json',
+    ])!;
+    expect(o).toMatchObject({
+      profile: 'stress',
+      gzip: false,
+      readKey: 'sk_read_y',
+      sourceId: SOURCE,
+      out: 'r.json',
+    });
+    expect(o.overrides).toMatchObject({
+      rate: 40,
+      durationS: 15,
+      verifySample: 0.5,
+      thresholds: { p99Ms: 0.001 },
+    });
   });
 
   it('falls back to the keys the CLI read from the environment, flags first', () => {
-    expect(parseArgs(['--url', 'http://localhost:3000'], { writeKey: 'env-w' })!.writeKey).toBe('env-w');
+    expect(parseArgs(['--url', 'http://localhost:3000'], { writeKey: 'env-w' })!.writeKey).toBe(
+      'env-w',
+    );
     expect(parseArgs(base, { writeKey: 'env-w' })!.writeKey).toBe('sk_write_x');
-    expect(parseArgs([...base, '--source-id', SOURCE], { readKey: 'env-r' })!.readKey).toBe('env-r');
+    expect(parseArgs([...base, '--source-id', SOURCE], { readKey: 'env-r' })!.readKey).toBe(
+      'env-r',
+    );
   });
 
   it('answers null for --help', () => {

@@ -52,8 +52,26 @@ Exit codes: 0 thresholds met, 1 a threshold missed, 2 usage error, 3 the run cou
 (target unreachable, key refused).`;
 
 const FLAGS = new Set([
-  'url', 'write-key', 'read-key', 'source-id', 'profile', 'rate', 'duration', 'out', 'max-in-flight', 'timeout', 'max-retries',
-  'max-retry-after', 'batch-share', 'batch-size', 'verify-sample', 'verify-timeout', 'p99-ms', 'max-error-rate', 'min-verified', 'run-id',
+  'url',
+  'write-key',
+  'read-key',
+  'source-id',
+  'profile',
+  'rate',
+  'duration',
+  'out',
+  'max-in-flight',
+  'timeout',
+  'max-retries',
+  'max-retry-after',
+  'batch-share',
+  'batch-size',
+  'verify-sample',
+  'verify-timeout',
+  'p99-ms',
+  'max-error-rate',
+  'min-verified',
+  'run-id',
 ]);
 const SWITCHES = new Set(['no-gzip', 'help']);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -72,7 +90,8 @@ export function splitFlags(argv: string[]): Map<string, string> {
       flags.set(name, 'true');
     } else if (FLAGS.has(name)) {
       const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-      if (value === undefined || (eq < 0 && value.startsWith('--'))) throw new UsageError(`--${name} needs a value`);
+      if (value === undefined || (eq < 0 && value.startsWith('--')))
+        throw new UsageError(`--${name} needs a value`);
       flags.set(name, value);
     } else {
       throw new UsageError(`unknown option --${name}`);
@@ -81,23 +100,33 @@ export function splitFlags(argv: string[]): Map<string, string> {
   return flags;
 }
 
-function num(flags: Map<string, string>, name: string, check: (n: number) => boolean, what: string): number | undefined {
+function num(
+  flags: Map<string, string>,
+  name: string,
+  check: (n: number) => boolean,
+  what: string,
+): number | undefined {
   const raw = flags.get(name);
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || !check(n)) throw new UsageError(`--${name} must be ${what} (got "${raw}")`);
+  if (raw.trim() === '' || !Number.isFinite(n) || !check(n))
+    throw new UsageError(`--${name} must be ${what} (got "${raw}")`);
   return n;
 }
 
 const positive = (n: number) => n > 0;
 const share = (n: number) => n >= 0 && n <= 1;
-const whole = (min: number, max: number) => (n: number) => Number.isInteger(n) && n >= min && n <= max;
+const whole = (min: number, max: number) => (n: number) =>
+  Number.isInteger(n) && n >= min && n <= max;
 
 /**
  * The options of a run, from the command line and the key fallbacks the CLI read from the
  * environment (so keys need not stand in a process list). `null`: --help was asked for.
  */
-export function parseArgs(argv: string[], fallback: { writeKey?: string; readKey?: string } = {}): Options | null {
+export function parseArgs(
+  argv: string[],
+  fallback: { writeKey?: string; readKey?: string } = {},
+): Options | null {
   const flags = splitFlags(argv);
   if (flags.has('help')) return null;
 
@@ -109,20 +138,28 @@ export function parseArgs(argv: string[], fallback: { writeKey?: string; readKey
   } catch {
     throw new UsageError(`--url is not a URL: "${rawUrl}"`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--url must be http:// or https:// (got ${url.protocol})`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError(`--url must be http:// or https:// (got ${url.protocol})`);
 
   const writeKey = flags.get('write-key') ?? fallback.writeKey;
   if (!writeKey) throw new UsageError('--write-key is required (or set SLUICE_WRITE_KEY)');
   const readKey = flags.get('read-key') ?? fallback.readKey;
   const sourceId = flags.get('source-id');
-  if (readKey && !sourceId) throw new UsageError('--source-id is required with --read-key (verification reads that source)');
-  if (sourceId && !UUID.test(sourceId)) throw new UsageError(`--source-id must be a source's id, a UUID (got "${sourceId}")`);
+  if (readKey && !sourceId)
+    throw new UsageError(
+      '--source-id is required with --read-key (verification reads that source)',
+    );
+  if (sourceId && !UUID.test(sourceId))
+    throw new UsageError(`--source-id must be a source's id, a UUID (got "${sourceId}")`);
 
   const profile = flags.get('profile') ?? 'smoke';
-  if (!(PROFILE_NAMES as readonly string[]).includes(profile)) throw new UsageError(`--profile must be one of ${PROFILE_NAMES.join(', ')} (got "${profile}")`);
+  if (!(PROFILE_NAMES as readonly string[]).includes(profile))
+    throw new UsageError(`--profile must be one of ${PROFILE_NAMES.join(', ')} (got "${profile}")`);
 
-  const runId = flags.get('run-id') ?? `lt-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-  if (!/^[A-Za-z0-9_-]{1,60}$/.test(runId)) throw new UsageError('--run-id may hold letters, digits, _ and - only (at most 60)');
+  const runId =
+    flags.get('run-id') ?? `lt-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  if (!/^[A-Za-z0-9_-]{1,60}$/.test(runId))
+    throw new UsageError('--run-id may hold letters, digits, _ and - only (at most 60)');
 
   return {
     url,
@@ -142,8 +179,11 @@ export function parseArgs(argv: string[], fallback: { writeKey?: string; readKey
       },
     },
     out: flags.get('out'),
-    maxInFlight: num(flags, 'max-in-flight', whole(1, 100_000), 'a whole number from 1 to 100000') ?? 64,
-    timeoutMs: num(flags, 'timeout', whole(1, 600_000), 'a whole number of milliseconds up to 600000') ?? 10_000,
+    maxInFlight:
+      num(flags, 'max-in-flight', whole(1, 100_000), 'a whole number from 1 to 100000') ?? 64,
+    timeoutMs:
+      num(flags, 'timeout', whole(1, 600_000), 'a whole number of milliseconds up to 600000') ??
+      10_000,
     maxRetries: num(flags, 'max-retries', whole(0, 100), 'a whole number from 0 to 100') ?? 3,
     maxRetryAfterS: num(flags, 'max-retry-after', positive, 'a positive number of seconds') ?? 30,
     batchShare: num(flags, 'batch-share', share, 'a share between 0 and 1') ?? 0.2,

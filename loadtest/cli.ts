@@ -19,7 +19,11 @@ interface Io {
 
 const WINDOW_MARGIN_MS = 10 * 60_000; // stored timestamps are receivedAt, corrected for the client's clock
 
-export async function main(argv: string[], fallback: { writeKey?: string; readKey?: string }, io: Io): Promise<number> {
+export async function main(
+  argv: string[],
+  fallback: { writeKey?: string; readKey?: string },
+  io: Io,
+): Promise<number> {
   let o: Options | null;
   try {
     o = parseArgs(argv, fallback);
@@ -37,17 +41,31 @@ export async function main(argv: string[], fallback: { writeKey?: string; readKe
   const client = new HttpClient(o.url, { maxSockets: o.maxInFlight, timeoutMs: o.timeoutMs });
   try {
     io.err(`loadtest ${o.runId}: ${profile.name} (${profile.description}) against ${o.url.origin}`);
-    const result = await run(client, new Traffic({ runId: o.runId, batchShare: o.batchShare, batchSize: o.batchSize, gzip: o.gzip }), {
-      stages: profile.stages,
-      maxInFlight: o.maxInFlight,
-      writeKey: o.writeKey,
-      retry: { maxRetries: o.maxRetries, maxRetryAfterS: o.maxRetryAfterS },
-      sample: verifying ? profile.verifySample : 0,
-      onProgress: (p) => io.err(`  ${p.elapsedS.toFixed(0)} s: ${p.sent} sent, ${p.answered} answered, ${p.missed} missed, ${p.inFlight} in flight, p99 ${p.p99Ms.toFixed(1)} ms`),
-    });
+    const result = await run(
+      client,
+      new Traffic({
+        runId: o.runId,
+        batchShare: o.batchShare,
+        batchSize: o.batchSize,
+        gzip: o.gzip,
+      }),
+      {
+        stages: profile.stages,
+        maxInFlight: o.maxInFlight,
+        writeKey: o.writeKey,
+        retry: { maxRetries: o.maxRetries, maxRetryAfterS: o.maxRetryAfterS },
+        sample: verifying ? profile.verifySample : 0,
+        onProgress: (p) =>
+          io.err(
+            `  ${p.elapsedS.toFixed(0)} s: ${p.sent} sent, ${p.answered} answered, ${p.missed} missed, ${p.inFlight} in flight, p99 ${p.p99Ms.toFixed(1)} ms`,
+          ),
+      },
+    );
     let verification: VerifyResult | null = null;
     if (verifying && !result.aborted) {
-      io.err(`  verifying ${result.sampledAcked.length} of ${result.ackedTotal} acknowledged events (up to ${profile.verifyTimeoutS} s)…`);
+      io.err(
+        `  verifying ${result.sampledAcked.length} of ${result.ackedTotal} acknowledged events (up to ${profile.verifyTimeoutS} s)…`,
+      );
       verification = await verify(client, {
         sourceId: o.sourceId!,
         readKey: o.readKey!,
@@ -82,7 +100,10 @@ if (require.main === module) {
   // The one place the load test reads the environment: keys as secrets (SLUICE_WRITE_KEY,
   // SLUICE_READ_KEY) instead of flags a process list would show. eslint.config.mjs exempts this file.
   const fallback = { writeKey: process.env.SLUICE_WRITE_KEY, readKey: process.env.SLUICE_READ_KEY };
-  main(process.argv.slice(2), fallback, { out: (s) => console.log(s), err: (s) => console.error(s) }).then(
+  main(process.argv.slice(2), fallback, {
+    out: (s) => console.log(s),
+    err: (s) => console.error(s),
+  }).then(
     (code) => {
       process.exitCode = code;
     },

@@ -40,24 +40,59 @@ export class HttpClient {
   ) {
     this.lib = base.protocol === 'https:' ? https : http;
     const Agent = base.protocol === 'https:' ? https.Agent : http.Agent;
-    this.agent = new Agent({ keepAlive: true, maxSockets: o.maxSockets, maxFreeSockets: o.maxSockets });
+    this.agent = new Agent({
+      keepAlive: true,
+      maxSockets: o.maxSockets,
+      maxFreeSockets: o.maxSockets,
+    });
   }
 
   request(spec: RequestSpec): Promise<Answer> {
-    const url = new URL(spec.path.replace(/^\//, ''), this.base.href.endsWith('/') ? this.base : `${this.base.href}/`);
+    const url = new URL(
+      spec.path.replace(/^\//, ''),
+      this.base.href.endsWith('/') ? this.base : `${this.base.href}/`,
+    );
     return new Promise<Answer>((resolve, reject) => {
-      const req = this.lib.request(url, { method: spec.method, agent: this.agent, headers: { ...spec.headers, ...(spec.body ? { 'Content-Length': String(spec.body.length) } : {}) } }, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size <= MAX_BODY) chunks.push(c);
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', (e) => reject(new TransportError('connection', e.message)));
-      });
-      req.setTimeout(this.o.timeoutMs, () => req.destroy(new TransportError('timeout', `no answer within ${this.o.timeoutMs} ms`)));
-      req.on('error', (e) => reject(e instanceof TransportError ? e : new TransportError('connection', `${(e as NodeJS.ErrnoException).code ?? ''} ${e.message}`.trim())));
+      const req = this.lib.request(
+        url,
+        {
+          method: spec.method,
+          agent: this.agent,
+          headers: {
+            ...spec.headers,
+            ...(spec.body ? { 'Content-Length': String(spec.body.length) } : {}),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            size += c.length;
+            if (size <= MAX_BODY) chunks.push(c);
+          });
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              body: Buffer.concat(chunks).toString('utf8'),
+            }),
+          );
+          res.on('error', (e) => reject(new TransportError('connection', e.message)));
+        },
+      );
+      req.setTimeout(this.o.timeoutMs, () =>
+        req.destroy(new TransportError('timeout', `no answer within ${this.o.timeoutMs} ms`)),
+      );
+      req.on('error', (e) =>
+        reject(
+          e instanceof TransportError
+            ? e
+            : new TransportError(
+                'connection',
+                `${(e as NodeJS.ErrnoException).code ?? ''} ${e.message}`.trim(),
+              ),
+        ),
+      );
       req.end(spec.body);
     });
   }
@@ -68,13 +103,17 @@ export class HttpClient {
 }
 
 /** Basic auth as analytics.js and the Node SDK send it: the write key as user name, no password. */
-export const basicAuth = (writeKey: string) => `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`;
+export const basicAuth = (writeKey: string) =>
+  `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`;
 
 /**
  * How long a Retry-After asks to wait (ms): delta-seconds or an HTTP date; null when absent or
  * unreadable. Never negative.
  */
-export function retryAfterMs(header: string | string[] | undefined, nowMs = Date.now()): number | null {
+export function retryAfterMs(
+  header: string | string[] | undefined,
+  nowMs = Date.now(),
+): number | null {
   const v = Array.isArray(header) ? header[0] : header;
   if (v === undefined || v.trim() === '') return null;
   if (/^\s*\d+(\.\d+)?\s*$/.test(v)) return Math.round(Number(v) * 1000);
@@ -111,7 +150,11 @@ const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
  * it again, up to maxRetries times, as a well-behaved SDK does. Transport errors are not retried:
  * they are what the report counts.
  */
-export async function sendWithRetry(client: HttpClient, spec: RequestSpec, policy: RetryPolicy): Promise<Outcome> {
+export async function sendWithRetry(
+  client: HttpClient,
+  spec: RequestSpec,
+  policy: RetryPolicy,
+): Promise<Outcome> {
   const sleep = policy.sleep ?? defaultSleep;
   const out: Outcome = { retries: 0, retriedOn: [], waitedMs: 0 };
   for (;;) {
@@ -125,7 +168,10 @@ export async function sendWithRetry(client: HttpClient, spec: RequestSpec, polic
     }
     const a = out.answer;
     if (!RETRY_STATUSES.has(a.status) || out.retries >= policy.maxRetries) return out;
-    const wait = Math.min(retryAfterMs(a.headers['retry-after']) ?? DEFAULT_RETRY_S * 1000, policy.maxRetryAfterS * 1000);
+    const wait = Math.min(
+      retryAfterMs(a.headers['retry-after']) ?? DEFAULT_RETRY_S * 1000,
+      policy.maxRetryAfterS * 1000,
+    );
     out.retries++;
     out.retriedOn.push(a.status);
     out.waitedMs += wait;

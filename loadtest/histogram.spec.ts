@@ -7,7 +7,16 @@ function exact(values: number[], q: number): number {
 
 describe('Histogram', () => {
   it('is all zeros when empty', () => {
-    expect(new Histogram().summary()).toEqual({ count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 });
+    expect(new Histogram().summary()).toEqual({
+      count: 0,
+      min: 0,
+      mean: 0,
+      p50: 0,
+      p90: 0,
+      p99: 0,
+      p999: 0,
+      max: 0,
+    });
   });
 
   it('gives percentiles within 1/64 of the exact ones, over six orders of magnitude', () => {

@@ -34,7 +34,13 @@ describe('profiles', () => {
 
     it('passes a run within every threshold', () => {
       const checks = evaluate(t, good);
-      expect(checks.map((c) => c.name)).toEqual(['p99 latency', 'error rate', 'achieved rate', 'missed sends', 'events verified']);
+      expect(checks.map((c) => c.name)).toEqual([
+        'p99 latency',
+        'error rate',
+        'achieved rate',
+        'missed sends',
+        'events verified',
+      ]);
       expect(checks.every((c) => c.ok)).toBe(true);
     });
 
@@ -50,7 +56,9 @@ describe('profiles', () => {
     });
 
     it('leaves verification out without a read key', () => {
-      expect(evaluate(t, { ...good, verified: null }).map((c) => c.name)).not.toContain('events verified');
+      expect(evaluate(t, { ...good, verified: null }).map((c) => c.name)).not.toContain(
+        'events verified',
+      );
     });
   });
 });

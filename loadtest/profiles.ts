@@ -37,9 +37,16 @@ const hold = (rps: number, durationS: number): Stage => ({ durationS, fromRps: r
 export const PROFILES: Record<ProfileName, Profile> = {
   smoke: {
     name: 'smoke',
-    description: 'After every deploy: a few requests a second for 10 s; no errors, every event stored.',
+    description:
+      'After every deploy: a few requests a second for 10 s; no errors, every event stored.',
     stages: [hold(5, 10)],
-    thresholds: { p99Ms: 1000, maxErrorRate: 0, minVerified: 1, minAchievedRatio: 0.95, maxMissedRate: 0 },
+    thresholds: {
+      p99Ms: 1000,
+      maxErrorRate: 0,
+      minVerified: 1,
+      minAchievedRatio: 0.95,
+      maxMissedRate: 0,
+    },
     verifySample: 1,
     verifyTimeoutS: 60,
   },
@@ -47,23 +54,43 @@ export const PROFILES: Record<ProfileName, Profile> = {
     name: 'load',
     description: 'Expected peak traffic held for 2 minutes.',
     stages: [hold(100, 120)],
-    thresholds: { p99Ms: 500, maxErrorRate: 0.001, minVerified: 1, minAchievedRatio: 0.95, maxMissedRate: 0.001 },
+    thresholds: {
+      p99Ms: 500,
+      maxErrorRate: 0.001,
+      minVerified: 1,
+      minAchievedRatio: 0.95,
+      maxMissedRate: 0.001,
+    },
     verifySample: 0.05,
     verifyTimeoutS: 120,
   },
   stress: {
     name: 'stress',
-    description: 'Ramps from 50 to 1,000 requests/s over 5 minutes, then holds 1 minute: where does it bend?',
+    description:
+      'Ramps from 50 to 1,000 requests/s over 5 minutes, then holds 1 minute: where does it bend?',
     stages: [{ durationS: 300, fromRps: 50, toRps: 1000 }, hold(1000, 60)],
-    thresholds: { p99Ms: 2000, maxErrorRate: 0.01, minVerified: 1, minAchievedRatio: 0.9, maxMissedRate: 0.01 },
+    thresholds: {
+      p99Ms: 2000,
+      maxErrorRate: 0.01,
+      minVerified: 1,
+      minAchievedRatio: 0.9,
+      maxMissedRate: 0.01,
+    },
     verifySample: 0.01,
     verifyTimeoutS: 300,
   },
   soak: {
     name: 'soak',
-    description: 'Moderate traffic for an hour: leaks, slow growth, retention and partition jobs under load.',
+    description:
+      'Moderate traffic for an hour: leaks, slow growth, retention and partition jobs under load.',
     stages: [hold(50, 3600)],
-    thresholds: { p99Ms: 500, maxErrorRate: 0.001, minVerified: 1, minAchievedRatio: 0.95, maxMissedRate: 0.001 },
+    thresholds: {
+      p99Ms: 500,
+      maxErrorRate: 0.001,
+      minVerified: 1,
+      minAchievedRatio: 0.95,
+      maxMissedRate: 0.001,
+    },
     verifySample: 0.01,
     verifyTimeoutS: 300,
   },
@@ -89,7 +116,11 @@ export function resolveProfile(name: ProfileName, o: ProfileOverrides = {}): Pro
   const timeScale = o.durationS !== undefined ? o.durationS / total : 1;
   return {
     ...base,
-    stages: base.stages.map((s) => ({ durationS: s.durationS * timeScale, fromRps: s.fromRps * rateScale, toRps: s.toRps * rateScale })),
+    stages: base.stages.map((s) => ({
+      durationS: s.durationS * timeScale,
+      fromRps: s.fromRps * rateScale,
+      toRps: s.toRps * rateScale,
+    })),
     thresholds: { ...base.thresholds, ...stripUndefined(o.thresholds ?? {}) },
     verifySample: o.verifySample ?? base.verifySample,
     verifyTimeoutS: o.verifyTimeoutS ?? base.verifyTimeoutS,
@@ -122,11 +153,37 @@ const pct = (x: number) => `${(Math.round(x * 100000) / 1000).toString()} %`;
 /** Every threshold of the profile against the measurement; a missing verification is not a failure, and is listed as skipped by the report. */
 export function evaluate(t: Thresholds, m: Measured): Check[] {
   const checks: Check[] = [
-    { name: 'p99 latency', limit: `< ${t.p99Ms} ms`, actual: `${m.p99Ms} ms`, ok: m.p99Ms < t.p99Ms },
-    { name: 'error rate', limit: `<= ${pct(t.maxErrorRate)}`, actual: pct(m.errorRate), ok: m.errorRate <= t.maxErrorRate },
-    { name: 'achieved rate', limit: `>= ${pct(t.minAchievedRatio)} of target`, actual: pct(m.achievedRatio), ok: m.achievedRatio >= t.minAchievedRatio },
-    { name: 'missed sends', limit: `<= ${pct(t.maxMissedRate)}`, actual: pct(m.missedRate), ok: m.missedRate <= t.maxMissedRate },
+    {
+      name: 'p99 latency',
+      limit: `< ${t.p99Ms} ms`,
+      actual: `${m.p99Ms} ms`,
+      ok: m.p99Ms < t.p99Ms,
+    },
+    {
+      name: 'error rate',
+      limit: `<= ${pct(t.maxErrorRate)}`,
+      actual: pct(m.errorRate),
+      ok: m.errorRate <= t.maxErrorRate,
+    },
+    {
+      name: 'achieved rate',
+      limit: `>= ${pct(t.minAchievedRatio)} of target`,
+      actual: pct(m.achievedRatio),
+      ok: m.achievedRatio >= t.minAchievedRatio,
+    },
+    {
+      name: 'missed sends',
+      limit: `<= ${pct(t.maxMissedRate)}`,
+      actual: pct(m.missedRate),
+      ok: m.missedRate <= t.maxMissedRate,
+    },
   ];
-  if (m.verified !== null) checks.push({ name: 'events verified', limit: `>= ${pct(t.minVerified)}`, actual: pct(m.verified), ok: m.verified >= t.minVerified });
+  if (m.verified !== null)
+    checks.push({
+      name: 'events verified',
+      limit: `>= ${pct(t.minVerified)}`,
+      actual: pct(m.verified),
+      ok: m.verified >= t.minVerified,
+    });
   return checks;
 }

@@ -21,7 +21,8 @@ export interface Report {
   retries: RunResult['retries'];
   latencyMs: RunResult['latencyMs'];
   events: RunResult['events'] & { acknowledged: number };
-  verification: Omit<VerifyResult, 'missing'> & { missing: string[]; missingTotal: number } | null;
+  verification:
+    (Omit<VerifyResult, 'missing'> & { missing: string[]; missingTotal: number }) | null;
   checks: Check[];
   errorSamples: RunResult['errorSamples'];
   aborted: string | null;
@@ -32,7 +33,14 @@ export interface Report {
 const MAX_LISTED = 1000;
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
-export function buildReport(runId: string, target: URL, profile: Profile, run: RunResult, verification: VerifyResult | null, checks: Check[]): Report {
+export function buildReport(
+  runId: string,
+  target: URL,
+  profile: Profile,
+  run: RunResult,
+  verification: VerifyResult | null,
+  checks: Check[],
+): Report {
   const aborted = run.aborted ?? verification?.error ?? null;
   const passed = aborted === null && checks.every((c) => c.ok);
   const safeTarget = new URL(target.href);
@@ -42,7 +50,13 @@ export function buildReport(runId: string, target: URL, profile: Profile, run: R
     schemaVersion: 1,
     runId,
     target: safeTarget.href,
-    profile: { name: profile.name, stages: profile.stages, thresholds: profile.thresholds, verifySample: profile.verifySample, verifyTimeoutS: profile.verifyTimeoutS },
+    profile: {
+      name: profile.name,
+      stages: profile.stages,
+      thresholds: profile.thresholds,
+      verifySample: profile.verifySample,
+      verifyTimeoutS: profile.verifyTimeoutS,
+    },
     startedAt: run.startedAt,
     endedAt: run.endedAt,
     scheduledS: r2(run.scheduledS),
@@ -53,7 +67,12 @@ export function buildReport(runId: string, target: URL, profile: Profile, run: R
     retries: run.retries,
     latencyMs: run.latencyMs,
     events: { ...run.events, acknowledged: run.ackedTotal },
-    verification: verification && { ...verification, missing: verification.missing.slice(0, MAX_LISTED), missingTotal: verification.missing.length, waitedS: r2(verification.waitedS) },
+    verification: verification && {
+      ...verification,
+      missing: verification.missing.slice(0, MAX_LISTED),
+      missingTotal: verification.missing.length,
+      waitedS: r2(verification.waitedS),
+    },
     checks,
     errorSamples: run.errorSamples,
     aborted,
@@ -74,7 +93,12 @@ export function renderSummary(r: Report): string {
     '',
     `rate       target ${r.rate.targetRps} req/s, achieved ${r.rate.achievedRps} req/s`,
     `requests   ${q.scheduled} scheduled, ${q.sent} sent, ${q.missed} missed sends (in-flight limit), ${q.answered} answered: ${q.ok} ok, ${q.errors} errors (${q.timeouts} timeouts, ${q.connectionErrors} connection errors)`,
-    `statuses   ${Object.entries(r.statuses).sort().map(([s, n]) => `${s}: ${n}`).join(', ') || 'none'}`,
+    `statuses   ${
+      Object.entries(r.statuses)
+        .sort()
+        .map(([s, n]) => `${s}: ${n}`)
+        .join(', ') || 'none'
+    }`,
     `retries    ${r.retries.total} after 429/503 (429: ${r.retries.on429}, 503: ${r.retries.on503}) on ${r.retries.requestsRetried} requests, ${r2(r.retries.waitedMs / 1000)} s waited per Retry-After, ${r.retries.gaveUp} gave up`,
     `latency    from the intended send time, ms: p50 ${l.p50}  p90 ${l.p90}  p99 ${l.p99}  p99.9 ${l.p999}  max ${l.max}  (mean ${l.mean}, n ${l.count})`,
     `events     ${r.events.sent} sent, ${r.events.accepted} accepted, ${r.events.rejected} rejected, ${r.events.suppressed} suppressed, ${r.events.dropped} dropped; ${r.events.acknowledged} acknowledged`,
@@ -84,8 +108,12 @@ export function renderSummary(r: Report): string {
     lines.push(
       `verified   ${v.arrived}/${v.checked} sampled receipts stored (${r2(v.verified * 100)} %), ${v.deadLettered.length} dead-lettered, ${v.missingTotal} missing; this run's count ${v.counts.counted ?? 'unknown'} of ${v.counts.acknowledged} acknowledged; waited ${v.waitedS} s`,
     );
-    for (const d of v.deadLettered.slice(0, 10)) lines.push(`  dead-lettered ${d.messageId}: ${d.reason}`);
-    if (v.missingTotal > 0) lines.push(`  missing: ${v.missing.slice(0, 20).join(' ')}${v.missingTotal > 20 ? ` … (${v.missingTotal - 20} more in the JSON output)` : ''}`);
+    for (const d of v.deadLettered.slice(0, 10))
+      lines.push(`  dead-lettered ${d.messageId}: ${d.reason}`);
+    if (v.missingTotal > 0)
+      lines.push(
+        `  missing: ${v.missing.slice(0, 20).join(' ')}${v.missingTotal > 20 ? ` … (${v.missingTotal - 20} more in the JSON output)` : ''}`,
+      );
   } else {
     lines.push('verified   skipped (no --read-key)');
   }
@@ -94,8 +122,19 @@ export function renderSummary(r: Report): string {
     for (const e of r.errorSamples) lines.push(`  ${e.status} ${e.path}: ${e.message}`);
   }
   lines.push('', 'thresholds');
-  for (const c of r.checks) lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${pad(c.name, 16)} ${pad(c.actual, 14)} (${c.limit})`);
+  for (const c of r.checks)
+    lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${pad(c.name, 16)} ${pad(c.actual, 14)} (${c.limit})`);
   if (r.aborted) lines.push('', `ABORTED: ${r.aborted}`);
-  lines.push('', r.passed ? 'PASSED' : r.aborted ? `FAILED: the run could not be completed (exit ${r.exitCode})` : `FAILED: ${r.checks.filter((c) => !c.ok).map((c) => c.name).join(', ')} (exit ${r.exitCode})`);
+  lines.push(
+    '',
+    r.passed
+      ? 'PASSED'
+      : r.aborted
+        ? `FAILED: the run could not be completed (exit ${r.exitCode})`
+        : `FAILED: ${r.checks
+            .filter((c) => !c.ok)
+            .map((c) => c.name)
+            .join(', ')} (exit ${r.exitCode})`,
+  );
   return lines.join('\n');
 }

@@ -1,5 +1,13 @@
 import { performance } from 'node:perf_hooks';
-import { Answer, basicAuth, errorMessage, HttpClient, Outcome, RetryPolicy, sendWithRetry } from './client';
+import {
+  Answer,
+  basicAuth,
+  errorMessage,
+  HttpClient,
+  Outcome,
+  RetryPolicy,
+  sendWithRetry,
+} from './client';
 import { Histogram, LatencySummary } from './histogram';
 import { intendedTimesMs, Stage, totalDurationS, totalRequests } from './schedule';
 import { Request, Traffic } from './traffic';
@@ -40,10 +48,26 @@ export interface RunResult {
   elapsedS: number;
   targetRps: number;
   achievedRps: number;
-  requests: { scheduled: number; sent: number; missed: number; answered: number; ok: number; errors: number; timeouts: number; connectionErrors: number };
+  requests: {
+    scheduled: number;
+    sent: number;
+    missed: number;
+    answered: number;
+    ok: number;
+    errors: number;
+    timeouts: number;
+    connectionErrors: number;
+  };
   /** Final status of each answered request ("timeout" and "connection" for transport errors). */
   statuses: Record<string, number>;
-  retries: { requestsRetried: number; total: number; on429: number; on503: number; waitedMs: number; gaveUp: number };
+  retries: {
+    requestsRetried: number;
+    total: number;
+    on429: number;
+    on503: number;
+    waitedMs: number;
+    gaveUp: number;
+  };
   latencyMs: LatencySummary;
   events: { sent: number; accepted: number; rejected: number; suppressed: number; dropped: number };
   /** A few error answers, to read the reason. */
@@ -70,7 +94,16 @@ export async function run(client: HttpClient, traffic: Traffic, o: RunOptions): 
     elapsedS: 0,
     targetRps: totalRequests(o.stages) / Math.max(totalDurationS(o.stages), 1e-9),
     achievedRps: 0,
-    requests: { scheduled: totalRequests(o.stages), sent: 0, missed: 0, answered: 0, ok: 0, errors: 0, timeouts: 0, connectionErrors: 0 },
+    requests: {
+      scheduled: totalRequests(o.stages),
+      sent: 0,
+      missed: 0,
+      answered: 0,
+      ok: 0,
+      errors: 0,
+      timeouts: 0,
+      connectionErrors: 0,
+    },
     statuses: {},
     retries: { requestsRetried: 0, total: 0, on429: 0, on503: 0, waitedMs: 0, gaveUp: 0 },
     latencyMs: hist.summary(),
@@ -92,7 +125,9 @@ export async function run(client: HttpClient, traffic: Traffic, o: RunOptions): 
     if (outcome.retries > 0) r.retries.requestsRetried++;
     r.retries.total += outcome.retries;
     r.retries.waitedMs += outcome.waitedMs;
-    for (const s of outcome.retriedOn) if (s === 429) r.retries.on429++; else r.retries.on503++;
+    for (const s of outcome.retriedOn)
+      if (s === 429) r.retries.on429++;
+      else r.retries.on503++;
     const a = outcome.answer;
     const status = a ? String(a.status) : outcome.error!.kind;
     r.statuses[status] = (r.statuses[status] ?? 0) + 1;
@@ -106,15 +141,27 @@ export async function run(client: HttpClient, traffic: Traffic, o: RunOptions): 
       if (outcome.error!.kind === 'timeout') r.requests.timeouts++;
       else r.requests.connectionErrors++;
     } else if ((a.status === 429 || a.status === 503) && outcome.retries > 0) r.retries.gaveUp++;
-    if (r.errorSamples.length < ERROR_SAMPLES) r.errorSamples.push({ status, path: req.path, message: a ? errorMessage(a) : outcome.error!.message });
+    if (r.errorSamples.length < ERROR_SAMPLES)
+      r.errorSamples.push({
+        status,
+        path: req.path,
+        message: a ? errorMessage(a) : outcome.error!.message,
+      });
     if (r.requests.ok === 0 && !r.aborted) {
-      if (a && FATAL.has(a.status)) r.aborted = `${req.path} answered ${a.status}: ${errorMessage(a)}${a.status === 401 ? ' (check --write-key)' : a.status === 404 ? ' (check --url)' : ''}`;
-      else if (!a && outcome.error!.kind === 'connection' && r.requests.connectionErrors >= 3) r.aborted = `cannot connect to the target: ${outcome.error!.message} (check --url)`;
+      if (a && FATAL.has(a.status))
+        r.aborted = `${req.path} answered ${a.status}: ${errorMessage(a)}${a.status === 401 ? ' (check --write-key)' : a.status === 404 ? ' (check --url)' : ''}`;
+      else if (!a && outcome.error!.kind === 'connection' && r.requests.connectionErrors >= 3)
+        r.aborted = `cannot connect to the target: ${outcome.error!.message} (check --url)`;
     }
   };
 
   const acknowledge = (req: Request, a: Answer) => {
-    let body: { accepted?: number; rejected?: { index?: number }[]; suppressed?: number; dropped?: number } = {};
+    let body: {
+      accepted?: number;
+      rejected?: { index?: number }[];
+      suppressed?: number;
+      dropped?: number;
+    } = {};
     try {
       body = JSON.parse(a.body) as typeof body;
     } catch {
@@ -141,7 +188,11 @@ export async function run(client: HttpClient, traffic: Traffic, o: RunOptions): 
     r.requests.sent++;
     r.events.sent += req.messageIds.length;
     inFlight++;
-    const headers: Record<string, string> = { Authorization: auth, 'Content-Type': 'application/json', 'User-Agent': 'sluice-loadtest' };
+    const headers: Record<string, string> = {
+      Authorization: auth,
+      'Content-Type': 'application/json',
+      'User-Agent': 'sluice-loadtest',
+    };
     if (req.gzip) headers['Content-Encoding'] = 'gzip';
     void sendWithRetry(client, { method: 'POST', path: req.path, headers, body: req.body }, o.retry)
       .then((outcome) => settle(req, outcome, dueAt))
@@ -156,7 +207,14 @@ export async function run(client: HttpClient, traffic: Traffic, o: RunOptions): 
     const now = performance.now();
     if (!o.onProgress || now < nextProgress) return;
     nextProgress += o.progressEveryMs ?? 5000;
-    o.onProgress({ elapsedS: (now - start) / 1000, sent: r.requests.sent, answered: r.requests.answered, missed: r.requests.missed, inFlight, p99Ms: hist.percentile(0.99) });
+    o.onProgress({
+      elapsedS: (now - start) / 1000,
+      sent: r.requests.sent,
+      answered: r.requests.answered,
+      missed: r.requests.missed,
+      inFlight,
+      p99Ms: hist.percentile(0.99),
+    });
   };
 
   let k = 0;

@@ -28,16 +28,24 @@ describe('schedule', () => {
   });
 
   it('ramps down as well, and chains stages in time', () => {
-    const stages = [{ durationS: 2, fromRps: 10, toRps: 0 }, { durationS: 1, fromRps: 4, toRps: 4 }];
+    const stages = [
+      { durationS: 2, fromRps: 10, toRps: 0 },
+      { durationS: 1, fromRps: 4, toRps: 4 },
+    ];
     const t = times(stages);
     expect(totalDurationS(stages)).toBe(3);
     expect(t).toHaveLength(14);
     expect(t.slice(0, 10).every((ms) => ms < 2000)).toBe(true);
-    expect(t.slice(10)).toEqual([2000, 2250, 2500, 2750].map((x) => expect.closeTo(x, 6) as unknown as number));
+    expect(t.slice(10)).toEqual(
+      [2000, 2250, 2500, 2750].map((x) => expect.closeTo(x, 6) as unknown as number),
+    );
   });
 
   it('rateAt follows the stages', () => {
-    const stages = [{ durationS: 10, fromRps: 0, toRps: 100 }, { durationS: 5, fromRps: 100, toRps: 100 }];
+    const stages = [
+      { durationS: 10, fromRps: 0, toRps: 100 },
+      { durationS: 5, fromRps: 100, toRps: 100 },
+    ];
     expect(rateAt(stages, 0)).toBe(0);
     expect(rateAt(stages, 5)).toBe(50);
     expect(rateAt(stages, 12)).toBe(100);

@@ -32,7 +32,7 @@ export class Traffic {
   constructor(private readonly o: TrafficOptions) {}
 
   isBatch(k: number): boolean {
-    return ((k * PHI) % 1) < this.o.batchShare;
+    return (k * PHI) % 1 < this.o.batchShare;
   }
 
   /** The k-th request of the run, built at its send time (timestamps and sentAt are then). */
@@ -40,7 +40,11 @@ export class Traffic {
     const sentAt = new Date(nowMs).toISOString();
     if (this.isBatch(k)) {
       const batch = Array.from({ length: this.o.batchSize }, () => this.event(nowMs));
-      return this.encode('/v1/batch', { batch, sentAt }, batch.map((e) => e.messageId as string));
+      return this.encode(
+        '/v1/batch',
+        { batch, sentAt },
+        batch.map((e) => e.messageId as string),
+      );
     }
     const { type, ...body } = this.event(nowMs);
     return this.encode(`/v1/${String(type)}`, { ...body, sentAt }, [body.messageId as string]);
@@ -50,7 +54,12 @@ export class Traffic {
     const i = this.events++;
     const e = sdkEvent(i, nowMs) as Record<string, unknown>;
     const context = { ...(e.context as Record<string, unknown>), loadtest: { run: this.o.runId } };
-    return { ...e, messageId: `${this.o.runId}-${i}`, timestamp: new Date(nowMs).toISOString(), context };
+    return {
+      ...e,
+      messageId: `${this.o.runId}-${i}`,
+      timestamp: new Date(nowMs).toISOString(),
+      context,
+    };
   }
 
   private encode(path: string, body: unknown, messageIds: string[]): Request {

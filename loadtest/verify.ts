@@ -48,7 +48,11 @@ export async function verify(client: HttpClient, o: VerifyOptions): Promise<Veri
   const deadline = started + o.timeoutS * 1000;
   const gap = 1000 / (o.rps ?? 40);
   let nextSlot = 0;
-  const headers = { Authorization: `Bearer ${o.readKey}`, Accept: 'application/json', 'User-Agent': 'sluice-loadtest' };
+  const headers = {
+    Authorization: `Bearer ${o.readKey}`,
+    Accept: 'application/json',
+    'User-Agent': 'sluice-loadtest',
+  };
   const base = `/v1/sources/${encodeURIComponent(o.sourceId)}`;
 
   /** A paced GET; a 429 waits its Retry-After and asks again (until the deadline). */
@@ -66,7 +70,10 @@ export async function verify(client: HttpClient, o: VerifyOptions): Promise<Veri
         await sleep(1000);
         continue;
       }
-      if (a.status === 401 || a.status === 403) throw new Fatal(`the query API refused the read key (${a.status}): ${errorMessage(a)} (check --read-key and that it may read --source-id)`);
+      if (a.status === 401 || a.status === 403)
+        throw new Fatal(
+          `the query API refused the read key (${a.status}): ${errorMessage(a)} (check --read-key and that it may read --source-id)`,
+        );
       if (a.status === 429 || a.status === 503) {
         if (Date.now() > deadline) return null;
         await sleep(Math.min(retryAfterMs(a.headers['retry-after']) ?? 1000, 10_000));
@@ -98,9 +105,16 @@ export async function verify(client: HttpClient, o: VerifyOptions): Promise<Veri
           if (!a) {
             still.push(id);
           } else if (a.status === 200) {
-            const body = JSON.parse(a.body) as { status?: string; deadLetter?: { reason?: string; reasonCode?: string } };
+            const body = JSON.parse(a.body) as {
+              status?: string;
+              deadLetter?: { reason?: string; reasonCode?: string };
+            };
             if (body.status === 'stored') result.arrived++;
-            else result.deadLettered.push({ messageId: id, reason: `${body.deadLetter?.reasonCode ?? ''}: ${body.deadLetter?.reason ?? ''}` });
+            else
+              result.deadLettered.push({
+                messageId: id,
+                reason: `${body.deadLetter?.reasonCode ?? ''}: ${body.deadLetter?.reason ?? ''}`,
+              });
           } else if (a.status === 404) {
             const reason = (JSON.parse(a.body) as { reason?: string }).reason;
             if (reason === 'unknown_or_not_yet_written' || reason === undefined) still.push(id);
@@ -110,7 +124,9 @@ export async function verify(client: HttpClient, o: VerifyOptions): Promise<Veri
           }
         }
       };
-      await Promise.all(Array.from({ length: Math.min(o.concurrency ?? 8, pending.length) }, worker));
+      await Promise.all(
+        Array.from({ length: Math.min(o.concurrency ?? 8, pending.length) }, worker),
+      );
       pending = still;
       if (pending.length === 0 || Date.now() > deadline) break;
       await sleep(1000);
@@ -121,10 +137,19 @@ export async function verify(client: HttpClient, o: VerifyOptions): Promise<Veri
     for (let poll = 0; ; poll++) {
       // A different `to` each time (by a millisecond) so the stats cache (QUERY_CACHE_TTL_MS) cannot answer.
       const to = new Date(o.to.getTime() + poll);
-      const q = new URLSearchParams({ from: o.from.toISOString(), to: to.toISOString(), interval: 'hour', 'context.loadtest.run': o.runId });
+      const q = new URLSearchParams({
+        from: o.from.toISOString(),
+        to: to.toISOString(),
+        interval: 'hour',
+        'context.loadtest.run': o.runId,
+      });
       const a = await get(`${base}/stats/counts?${q.toString()}`);
-      if (a && a.status !== 200) throw new Fatal(`GET ${base}/stats/counts: ${a.status} ${errorMessage(a)}`);
-      if (a) result.counts.counted = (JSON.parse(a.body) as { buckets: { count: number }[] }).buckets.reduce((s, b) => s + b.count, 0);
+      if (a && a.status !== 200)
+        throw new Fatal(`GET ${base}/stats/counts: ${a.status} ${errorMessage(a)}`);
+      if (a)
+        result.counts.counted = (
+          JSON.parse(a.body) as { buckets: { count: number }[] }
+        ).buckets.reduce((s, b) => s + b.count, 0);
       result.counts.ok = result.counts.counted !== null && result.counts.counted >= o.ackedTotal;
       if (result.counts.ok || Date.now() > deadline) break;
       await sleep(1000);
