@@ -43,7 +43,7 @@ module.exports = {
       name: 'src-does-not-import-tests-or-bench',
       severity: 'error',
       from: { path: '^src/' },
-      to: { path: '^(test|bench)/' },
+      to: { path: '^(test|bench|loadtest)/' },
     },
     {
       name: 'not-to-unresolvable',

@@ -16,7 +16,7 @@ module.exports = {
       rootDir: __dirname,
       testEnvironment: 'node',
       transform,
-      testMatch: ['<rootDir>/src/**/*.spec.ts'],
+      testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/loadtest/**/*.spec.ts'],
     },
     {
       displayName: 'e2e',

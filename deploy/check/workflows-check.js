@@ -76,6 +76,7 @@ function ownChecks() {
   }
   for (const [id, j] of [dev, prod].filter(Boolean)) {
     if (!/set-image\.sh/.test(steps(j))) errors.push(`deploy.yml: ${id} does not deploy through deploy/argocd/set-image.sh (GitOps)`);
+    if (!/npm run loadtest -- .*--profile smoke/.test(steps(j))) errors.push(`deploy.yml: ${id} does not run the load test's smoke profile after deploying (docs/loadtest.md)`);
   }
   report('workflow contents (CI stages, services, deploy order, prod approval, pinned actions)', `${Object.keys(ci.jobs).length} CI jobs, ${Object.keys(dj).length} deploy jobs`, errors);
 }
