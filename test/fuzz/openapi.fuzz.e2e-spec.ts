@@ -531,6 +531,11 @@ describe(`OpenAPI fuzz of every operation (FUZZ_SEED=${seed}, FUZZ_RUNS=${runs})
         }
       }
       if (!('end' in (JSON.parse(lines[lines.length - 1]) as object))) fail('an NDJSON export that does not end with its end line');
+    } else if (ok && type.startsWith('text/event-stream')) {
+      // The live debugger: an accepted stream opens with its hello frame (JSON data).
+      const hello = /^event: hello\ndata: (.*)\n\n/.exec(res.text);
+      if (!hello) fail(`an event stream that does not open with its hello frame: ${res.text.slice(0, 200)}`);
+      else JSON.parse(hello[1]);
     } else if (ok && res.status !== 204 && op.path !== '/metrics' && !type.startsWith('application/json')) fail('a success that is not JSON');
     if (['none', 'malformed', 'unknown'].includes(cred) && !/^\/(health|metrics)/.test(op.path)) {
       // Before authentication, only the request itself may be refused: its URL, its body, its size.

@@ -49,7 +49,16 @@ export class FuzzClient {
     return new Promise<RawResponse>((resolve, reject) => {
       const req = http.request({ host: '127.0.0.1', port: this.port, method: r.method, path: r.path, headers, agent: this.agent }, (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
+        // A stream that was accepted (the live debugger's SSE) never ends: its first frame is the
+        // answer, then the connection is closed, as a client that stops listening would.
+        const stream = res.statusCode === 200 && String(res.headers['content-type'] ?? '').startsWith('text/event-stream');
+        res.on('data', (c: Buffer) => {
+          chunks.push(c);
+          if (!stream) return;
+          clearTimeout(timer);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8'), json: undefined });
+          req.destroy();
+        });
         res.on('error', reject);
         res.on('end', () => {
           clearTimeout(timer);
