@@ -2,7 +2,7 @@
  * `npm run bench` — Sluice beside its baselines, measured in one run on this machine.
  *
  *   npm run bench                        every scenario; writes bench/results/latest.json
- *   npm run bench -- batch               one scenario: batch | plan | live | single | latency | scaleout | tracing | memory | queries
+ *   npm run bench -- batch               one scenario: batch | plan | live | single | latency | scaleout | tracing | memory | queries | costcurve
  *   npm run bench -- --smoke             a few seconds each, for CI (exits 1 when the harness breaks)
  *   npm run bench -- batch --profile     api and worker under node --cpu-prof; summarises the profiles
  *                                        (bench/results/profile.json; .cpuprofile files in a temp dir)
@@ -24,6 +24,7 @@ import { findProfile, ProfileSummary, summariseProfile } from './lib/profile';
 import { histogramDelta, histogramQuantile, Scrape, scrape, sumOf } from './lib/prom';
 import { Machine, machineInfo, printGrid, printTable, Row } from './lib/report';
 import { QueriesOutcome, scenarioQueries } from './queries';
+import { seed } from './seed';
 import { benchPlanRules } from './lib/plan';
 import { startOtlpSink } from './lib/otlp-sink';
 import { probeQueries, QueryProbeResult } from './lib/query-probe';
@@ -47,7 +48,7 @@ import {
   waitReady,
 } from './lib/stack';
 
-const SCENARIOS = ['batch', 'plan', 'live', 'single', 'latency', 'scaleout', 'tracing', 'memory', 'queries'] as const;
+const SCENARIOS = ['batch', 'plan', 'live', 'single', 'latency', 'scaleout', 'tracing', 'memory', 'queries', 'costcurve'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 interface Options {
@@ -82,7 +83,7 @@ function parseArgs(argv: string[]): Options {
       o.set[k] = v.join('=');
     } else if ((SCENARIOS as readonly string[]).includes(a)) o.scenarios.push(a as Scenario);
     else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run bench -- [batch|plan|live|single|latency|scaleout|tracing|memory|queries ...] [--smoke] [--profile] [--duration s] [--out file] [--set KEY=VALUE] [--keep] [--redis-fsync]');
+      console.log('usage: npm run bench -- [batch|plan|live|single|latency|scaleout|tracing|memory|queries|costcurve ...] [--smoke] [--profile] [--duration s] [--out file] [--set KEY=VALUE] [--keep] [--redis-fsync]');
       process.exit(0);
     } else throw new Error(`unknown argument "${a}" (try --help)`);
   }
@@ -188,7 +189,8 @@ class Harness {
   constructor(
     readonly opts: Options,
     readonly runDir: string,
-    readonly dbName: string,
+    /** the database Sluice runs on: the run's own, or the seeded clone of the costcurve scenario */
+    public dbName: string,
   ) {}
 
   get dbUrl(): string {
@@ -887,6 +889,10 @@ function rowsFor(r: Results): Row[] {
     const so = r.scaleout;
     rows.push({ scenario: 'scaleout', figure: 'events/s, 2 api + 2 worker', value: so.twoByTwo, unit: 'ev/s', baseline: so.oneByOne, baselineLabel: '(1 + 1)', ratio: so.relative, target: 'none lost or twice', pass: so.duplicates === 0 && so.stored >= so.accepted });
   }
+  if (r.costcurve) {
+    const cc = r.costcurve;
+    rows.push({ scenario: 'costcurve', figure: `batch ratio, ${cc.seedEvents.toLocaleString('en-US')} events stored`, value: cc.seeded.ratio, unit: 'x COPY', baseline: cc.empty.ratio, baselineLabel: '(empty)', ratio: cc.relative, target: '>= 0.87x empty (cost +15 %)', pass: cc.relative >= 1 / 1.15 });
+  }
   if (r.tracing) {
     for (const m of r.tracing.modes) {
       const rel = r.tracing.relative[m.mode];
@@ -899,6 +905,84 @@ function rowsFor(r: Results): Row[] {
     }
   }
   return rows;
+}
+
+const COSTCURVE_EVENTS = 10_000_000;
+const COSTCURVE_SMOKE_EVENTS = 20_000;
+
+interface CostCurveOutcome {
+  seedDatabase: string;
+  seedEvents: number;
+  /** seconds spent seeding (0 when an earlier run's seed was reused) */
+  seedSeconds: number;
+  cloneSeconds: number;
+  /** the dedup table and its primary key on the clone before the run, against shared_buffers */
+  dedupRows: number;
+  dedupIndexBytes: number;
+  sharedBuffersBytes: number;
+  empty: { eventsPerSecond: number; copyRowsPerSecond: number; ratio: number; cpuUsPerEvent: Record<string, number> };
+  seeded: { eventsPerSecond: number; copyRowsPerSecond: number; ratio: number; cpuUsPerEvent: Record<string, number>; dedupIndexBlocksRead: number; dedupIndexBlocksHit: number };
+  /** seeded ratio / empty ratio: the target is >= 1 / 1.15 (cost per event within 15 %) */
+  relative: number;
+}
+
+/**
+ * The cost curve: the batch scenario on the run's empty database (already measured) and again on a
+ * clone of a database holding `seedEvents` events with their dedup claims and rollups. Each ratio is
+ * against COPY into its own database, so a slower machine minute does not read as growth; the CPU per
+ * event (PostgreSQL's above all) shows where any growth comes from. Sluice stays on the clone.
+ */
+async function scenarioCostCurve(h: Harness, tag: string, empty: BatchOutcome, seedEvents: number): Promise<CostCurveOutcome> {
+  // The full seed is kept for later runs (and shared with the queries scenario); the smoke one is not.
+  const seedDatabase = h.opts.smoke ? `${h.dbName}_seed` : `sluice_seed_${seedEvents}`;
+  const seeded = await seed({ events: seedEvents, days: 30, sources: 3, users: h.opts.smoke ? 2000 : 100_000, database: seedDatabase, seed: 42, fresh: false, log: (l) => console.log(`  ${l.trim()}`) });
+  if (seeded.events !== seedEvents) throw new Error(`${seedDatabase} holds ${seeded.events} events, not ${seedEvents}: drop it and run again`);
+  const clone = `${h.dbName}_seeded`;
+  await h.stopSluice();
+  await h.monitor.end();
+  const t0 = Date.now();
+  await createDatabase(clone, seedDatabase);
+  const cloneSeconds = round((Date.now() - t0) / 1000, 1);
+  if (h.opts.smoke) await dropDatabase(seedDatabase);
+  h.dbName = clone;
+  h.monitor = new Client({ connectionString: h.dbUrl, application_name: 'sluice-bench-monitor' });
+  await h.monitor.connect();
+  h.sluiceSpawn.env = { ...h.sluiceSpawn.env, DATABASE_URL: h.dbUrl };
+  console.log(`  ${seeded.reused ? `reused ${seedDatabase}` : `seeded ${seedDatabase} in ${seeded.seconds.toFixed(0)} s`}; cloned into ${clone} in ${cloneSeconds} s; ${await migrate(h.sluiceSpawn.env)}`);
+  await h.startSluice({}, '-seeded');
+  const creds = await credentials(h.api.url, h.sluiceSpawn.env.ADMIN_TOKEN as string);
+  h.sources = creds.createSource;
+  h.adminKey = creds.adminKey;
+  const sizes = (
+    await h.monitor.query(
+      `SELECT (SELECT count(*) FROM event_dedup)::float8 AS rows, pg_relation_size('event_dedup_pkey')::float8 AS idx,
+              (SELECT setting::float8 * 8192 FROM pg_settings WHERE name = 'shared_buffers') AS sb`,
+    )
+  ).rows[0];
+  const dedupIo = async () => (await h.monitor.query(`SELECT idx_blks_read::float8 AS r, idx_blks_hit::float8 AS h FROM pg_statio_user_indexes WHERE indexrelname = 'event_dedup_pkey'`)).rows[0] ?? { r: 0, h: 0 };
+  const io0 = await dedupIo();
+  const full = await scenarioBatch(h, tag, { withBaseline: true, label: 'costcurve-seeded' });
+  // pg_statio is updated by the backends at transaction end and flushed at most every second or so.
+  await sleep(1500);
+  const io1 = await dedupIo();
+  const cpu = (label: string) => h.phases.find((ph) => ph.name === label)?.cpuUsPerEvent ?? {};
+  const relative = empty.ratio ? round(full.ratio / empty.ratio, 3) : 0;
+  console.log(
+    `  batch ratio: empty ${empty.ratio} x COPY (${empty.eventsPerSecond.toLocaleString('en-US')} ev/s), ${seedEvents.toLocaleString('en-US')} stored ${full.ratio} x COPY (${full.eventsPerSecond.toLocaleString('en-US')} ev/s): ${relative} x; ` +
+      `dedup key ${Math.round(sizes.idx / 1e6)} MB (shared_buffers ${Math.round(sizes.sb / 1e6)} MB), index blocks read ${io1.r - io0.r}, hit ${io1.h - io0.h}`,
+  );
+  return {
+    seedDatabase,
+    seedEvents,
+    seedSeconds: seeded.reused ? 0 : round(seeded.seconds, 1),
+    cloneSeconds,
+    dedupRows: sizes.rows,
+    dedupIndexBytes: sizes.idx,
+    sharedBuffersBytes: sizes.sb,
+    empty: { eventsPerSecond: empty.eventsPerSecond, copyRowsPerSecond: empty.copyRowsPerSecond, ratio: empty.ratio, cpuUsPerEvent: cpu('batch') },
+    seeded: { eventsPerSecond: full.eventsPerSecond, copyRowsPerSecond: full.copyRowsPerSecond, ratio: full.ratio, cpuUsPerEvent: cpu('costcurve-seeded'), dedupIndexBlocksRead: io1.r - io0.r, dedupIndexBlocksHit: io1.h - io0.h },
+    relative,
+  };
 }
 
 interface PlanOutcome {
@@ -924,6 +1008,7 @@ interface Results {
   tracing?: TracingOutcome;
   memory?: { phases: string[]; apiPeakBytes: number | null; workerPeakBytes: number | null; apiIdleBytes: number | null; workerIdleBytes: number | null; byPhase: Record<string, Record<string, number>> };
   queries?: QueriesOutcome;
+  costcurve?: CostCurveOutcome;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -953,9 +1038,9 @@ async function main(): Promise<number> {
     await Promise.all([h.api?.stop(opts.profile ? 60_000 : 15_000), h.worker?.stop(opts.profile ? 60_000 : 15_000), h.bare?.stop(5000), h.stopExtras()].map((x) => x?.catch(() => undefined)));
     await h.monitor?.end().catch(() => undefined);
     if (!opts.keep) {
-      await dropDatabase(dbName).catch((err: Error) => console.error(`could not drop database ${dbName}: ${err.message}`));
+      for (const db of new Set([dbName, h.dbName])) await dropDatabase(db).catch((err: Error) => console.error(`could not drop database ${db}: ${err.message}`));
       await deleteRedisPrefix(prefix).catch((err: Error) => console.error(`could not delete Redis keys ${prefix}*: ${err.message}`));
-    } else console.log(`--keep: database ${dbName} and Redis keys ${prefix}* left in place`);
+    } else console.log(`--keep: database ${[...new Set([dbName, h.dbName])].join(', ')} and Redis keys ${prefix}* left in place`);
     await h.privateRedis?.stop().catch(() => undefined);
   };
   const abort = (err: Error) => {
@@ -1006,7 +1091,7 @@ async function main(): Promise<number> {
       worker: [h.worker, ...h.extraWorkers].flatMap((x) => (x.pid ? [x.pid] : [])),
       ...(h.bare?.pid ? { bare: [h.bare.pid] } : {}),
       loadgen: [process.pid],
-      postgres: await pgPids(h.monitor, dbName),
+      postgres: await pgPids(h.monitor, h.dbName),
       redis: h.redisPid ? [h.redisPid] : [],
     }));
     await sleep(500);
@@ -1065,6 +1150,16 @@ async function main(): Promise<number> {
     if (want('queries')) {
       console.log(`\n[queries] the query API on a seeded data set, ${opts.smoke ? 3 : 30} repetitions per question, one client; aggregate cache off, then warm`);
       results.queries = await scenarioQueries({ smoke: opts.smoke, runDir, prefix, log: (l) => console.log(l) });
+    }
+    // Last: it moves Sluice onto the seeded clone for the rest of the run.
+    if (want('costcurve')) {
+      const seedEvents = opts.smoke ? COSTCURVE_SMOKE_EVENTS : COSTCURVE_EVENTS;
+      if (!results.batch) {
+        console.log(`\n[costcurve] the batch scenario on the run's empty database first`);
+        results.batch = await scenarioBatch(h, runId, { withBaseline: true });
+      }
+      console.log(`\n[costcurve] the batch scenario again on a clone of a database holding ${seedEvents.toLocaleString('en-US')} events (bench/seed.ts, 30 days, 3 sources), COPY baseline into the same clone`);
+      results.costcurve = await scenarioCostCurve(h, runId, results.batch, seedEvents);
     }
   } catch (err) {
     h.failures.push(`harness error: ${(err as Error).stack ?? err}`);

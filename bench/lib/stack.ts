@@ -59,8 +59,9 @@ export async function withClient<T>(url: string, fn: (c: Client) => Promise<T>):
   }
 }
 
-export async function createDatabase(name: string): Promise<void> {
-  await withClient(databaseUrl('postgres'), (c) => c.query(`CREATE DATABASE "${name}"`));
+/** An empty database, or a file copy of `template` (which nobody may be connected to). */
+export async function createDatabase(name: string, template?: string): Promise<void> {
+  await withClient(databaseUrl('postgres'), (c) => c.query(template ? `CREATE DATABASE "${name}" TEMPLATE "${template}" STRATEGY FILE_COPY` : `CREATE DATABASE "${name}"`));
 }
 
 export async function dropDatabase(name: string): Promise<void> {

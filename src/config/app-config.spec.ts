@@ -43,6 +43,7 @@ describe('loadConfig', () => {
         flushMs: 5,
         maxInFlight: 2,
         jobMaxEvents: 500,
+        jobFormat: 'rows',
         enqueueTimeoutMs: 1000,
       });
       expect(config.worker).toEqual({

@@ -28,7 +28,7 @@ export class AppConfig {
   readonly log: { level: string; format: 'json' | 'pretty' };
   readonly limits: { maxEventBytes: number; maxRequestBytes: number; maxBatchEvents: number; maxContextFanoutBytes: number; maxEventDepth: number };
   readonly retentionDays: number;
-  readonly batching: { flushEvents: number; flushMs: number; maxInFlight: number; jobMaxEvents: number; enqueueTimeoutMs: number };
+  readonly batching: { flushEvents: number; flushMs: number; maxInFlight: number; jobMaxEvents: number; jobFormat: 'rows' | 'events'; enqueueTimeoutMs: number };
   readonly worker: {
     concurrency: number;
     attempts: number;
@@ -90,6 +90,7 @@ export class AppConfig {
       flushMs: env.BATCH_FLUSH_MS,
       maxInFlight: env.BATCH_MAX_IN_FLIGHT,
       jobMaxEvents: env.JOB_MAX_EVENTS,
+      jobFormat: env.JOB_FORMAT,
       enqueueTimeoutMs: env.ENQUEUE_TIMEOUT_MS,
     };
     this.worker = {

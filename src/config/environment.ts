@@ -91,6 +91,7 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(0) @Max(1000) BATCH_FLUSH_MS = 5;
   @Transform(toInt) @IsInt() @Min(0) @Max(64) BATCH_MAX_IN_FLIGHT = 2;
   @Transform(toInt) @IsInt() @Min(1) @Max(10000) JOB_MAX_EVENTS = 500;
+  @IsIn(['rows', 'events']) JOB_FORMAT: 'rows' | 'events' = 'rows';
   @Transform(toInt) @IsInt() @Min(50) @Max(60000) ENQUEUE_TIMEOUT_MS = 1000;
 
   @Transform(toInt) @IsInt() @Min(1) @Max(64) WORKER_CONCURRENCY = 4;
@@ -169,6 +170,7 @@ export const VARIABLES: VariableDoc[] = [
   { name: 'BATCH_FLUSH_MS', default: '5', description: '...or this many milliseconds after the first pending event, whichever comes first.' },
   { name: 'BATCH_MAX_IN_FLIGHT', default: '2', description: 'While fewer flushes than this are under way, pending events go out at the end of the event-loop turn (no added latency at low load); while that many are under way, events gather until one completes (bigger jobs under load). 0: flush only on BATCH_FLUSH_EVENTS or BATCH_FLUSH_MS.' },
   { name: 'JOB_MAX_EVENTS', default: '500', description: 'Largest number of events in one queue job; bigger requests are split.' },
+  { name: 'JOB_FORMAT', default: 'rows', description: 'What the api writes into a job. `rows`: each event already in its stored form (COPY lines), so the worker parses nothing: CPU moves from the worker to the api. `events`: the events as JSON, enriched and rendered by the worker (cheaper for the api). Workers read both, so it can change at any time; see docs/performance.md for the measured trade-off.' },
   { name: 'ENQUEUE_TIMEOUT_MS', default: '1000', description: 'How long a request waits for Redis before answering 503 with `Retry-After`.' },
   { name: 'WORKER_CONCURRENCY', default: '4', description: 'Jobs a worker process writes in parallel (each uses one database connection).' },
   { name: 'JOB_ATTEMPTS', default: '8', description: 'Attempts per job on unexpected errors before its events go to `dead_letters`. A database outage never uses them up, and events PostgreSQL refuses are dead-lettered at once.' },

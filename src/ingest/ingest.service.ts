@@ -6,7 +6,7 @@ import { EventType } from '../domain/events/event-types';
 import { clientTime, effectiveRetentionDays, eventTimes, pastRetention } from '../domain/events/timestamps';
 import { MetricsService } from '../metrics/metrics.service';
 import { EventsQueueProducer, QueueUnavailableError } from '../queue/events-queue.producer';
-import { AcceptedEvent, IncomingEvent, JobRequest } from '../queue/queue.constants';
+import { AcceptedEvent, IncomingEvent, JobRequest, packJob } from '../queue/queue.constants';
 import { BackpressureService } from '../ratelimit/backpressure.service';
 import { inspectValue, InspectionProblem, locateProblem, MAX_NUMBER_GROWTH } from './event-inspection';
 import { Rejection, validateEvent } from './event-validator';
@@ -78,8 +78,9 @@ export class IngestService {
     private readonly live: LiveService,
   ) {
     const futureDays = config.worker.partitionDaysAhead;
-    // Each job's events are rendered in their stored form here, once (the worker parses none).
-    const pack = (slice: AcceptedEvent[]) => renderRowsJob(slice, futureDays);
+    // rows: each job's events rendered in their stored form here, once (the worker parses none);
+    // events: as JSON, for the worker to enrich (less CPU here, more there).
+    const pack = config.batching.jobFormat === 'rows' ? (slice: AcceptedEvent[]) => renderRowsJob(slice, futureDays) : packJob;
     this.batcher = new MicroBatcher((events) => this.tracing.flush(events, () => this.producer.enqueue(events, pack)), {
       maxItems: config.batching.flushEvents,
       maxDelayMs: config.batching.flushMs,

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type Redis from 'ioredis';
 import { AppConfig } from '../config';
@@ -9,7 +9,7 @@ import { RedisConnections } from '../redis/redis-connections';
  * that cannot be reached is skipped (the query runs), never an error for the client.
  */
 @Injectable()
-export class QueryCacheRepository {
+export class QueryCacheRepository implements OnModuleInit {
   private readonly logger = new Logger(QueryCacheRepository.name);
   private client: Redis | null = null;
 
@@ -17,6 +17,14 @@ export class QueryCacheRepository {
     private readonly config: AppConfig,
     private readonly redis: RedisConnections,
   ) {}
+
+  /**
+   * Connects at start (without waiting: Redis may be down): the client queues nothing while it
+   * connects, so a lazily made one would skip the cache for the first questions of a busy api.
+   */
+  onModuleInit(): void {
+    if (this.enabled) void this.redisClient;
+  }
 
   get enabled(): boolean {
     return this.config.query.cacheTtlMs > 0;
