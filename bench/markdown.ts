@@ -15,6 +15,9 @@ import { readableName } from './lib/profile';
 
 type Json = any;
 
+// Ratios as values (x COPY, x bare) need their digits: 0.275 and 0.269 are both "0.3" at one.
+const digitsOf = (unit: string, v: number) => (unit === 's' || unit.startsWith('x ') ? 3 : v < 100 ? 1 : 0);
+
 const n = (v: number | null | undefined, digits = 0): string => {
   if (v === null || v === undefined || Number.isNaN(v)) return '–';
   return Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : v.toFixed(digits);
@@ -64,8 +67,8 @@ function renderFigures(report: Json): string {
       report.table.map((r: Json) => [
         r.scenario,
         r.figure,
-        r.value === null ? r.unit : `${n(r.value, r.unit === 's' ? 3 : r.value < 100 ? 1 : 0)} ${r.unit}`,
-        r.baseline === null ? '–' : `${n(r.baseline, r.baseline < 100 ? 1 : 0)} ${r.unit} ${r.baselineLabel}`,
+        r.value === null ? r.unit : `${n(r.value, digitsOf(r.unit, r.value))} ${r.unit}`,
+        r.baseline === null ? '–' : `${n(r.baseline, digitsOf(r.unit, r.baseline))} ${r.unit} ${r.baselineLabel}`,
         r.ratio === null ? '–' : `**${r.ratio.toFixed(2)}×**`,
         r.target || '–',
         r.pass === null ? '–' : r.pass ? 'PASS' : 'FAIL',
