@@ -685,21 +685,26 @@ async function scenarioScaleOut(h: Harness, tag: string): Promise<ScaleOutOutcom
 interface TracingModeOutcome {
   mode: string;
   settings: Record<string, string>;
+  /** medians over the rounds (each round: batch with its COPY baselines, then single with its bare baselines) */
   batchRatio: number;
   batchEventsPerSecond: number;
   copyRowsPerSecond: number;
   singleRatio: number;
   singleRequestsPerSecond: number;
   bareRequestsPerSecond: number;
-  /** OTLP export requests and bytes the sink received while this mode ran */
+  /** CPU of the api and worker processes per event (batch) and per request (single), median over the rounds */
+  sluiceCpuUs: { batch: number; single: number };
+  rounds: { batchRatio: number; singleRatio: number; batchCpuUs: number; singleCpuUs: number }[];
+  /** OTLP export requests and bytes the sink received while this mode ran (all rounds) */
   exportRequests: number;
   exportBytes: number;
 }
 
 interface TracingOutcome {
+  rounds: number;
   modes: TracingModeOutcome[];
-  /** each mode's ratios over the off mode's, same run */
-  relative: Record<string, { batch: number; single: number }>;
+  /** each mode's ratios (and api + worker CPU per event) over the off mode's, same run */
+  relative: Record<string, { batch: number; single: number; batchCpu: number; singleCpu: number }>;
 }
 
 const TRACING_MODES: { mode: string; settings: (sinkUrl: string) => Record<string, string> }[] = [
@@ -710,44 +715,89 @@ const TRACING_MODES: { mode: string; settings: (sinkUrl: string) => Record<strin
   })),
 ];
 
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? 0 : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
 /**
  * The batch and single scenarios with tracing off, at 1 % and at 100 % sampling, api and worker
- * restarted for each; each mode's ratios against baselines measured around it. Spans go to a
- * counting OTLP sink in this process.
+ * restarted for each; each mode's ratios against baselines measured around it. A warm-up batch
+ * comes first (the run's first COPY baseline is cold and would flatter whichever mode went
+ * first), then `rounds` rounds, the order reversed every other round so that no mode always
+ * runs early or late; each figure is the median over the rounds. The api and worker CPU per
+ * event is the steadier figure on a shared machine: the throughput ratios move with everything
+ * else that runs. Spans go to a counting OTLP sink in this process.
  */
-async function scenarioTracing(h: Harness, tag: string): Promise<TracingOutcome> {
+async function scenarioTracing(h: Harness, tag: string, rounds: number): Promise<TracingOutcome> {
   const sink = await startOtlpSink();
-  const modes: TracingModeOutcome[] = [];
+  const p = plan(h.opts);
+  const perMode = new Map<string, { settings: Record<string, string>; batches: BatchOutcome[]; singles: SingleOutcome[]; cpu: { batch: number; single: number }[]; requests: number; bytes: number }>();
+  const sluiceCpu = (label: string) => {
+    const rec = h.phases.find((ph) => ph.name === label);
+    return rec ? round((rec.cpuUsPerEvent.api ?? 0) + (rec.cpuUsPerEvent.worker ?? 0), 1) : 0;
+  };
   try {
-    for (const m of TRACING_MODES) {
-      const key = m.mode.replace(/[^a-z0-9]/g, '');
-      const settings = m.settings(sink.url);
-      await h.startSluice(settings, `-tracing-${key}`);
-      const before = sink.stats();
-      console.log(`  tracing ${m.mode}: ${JSON.stringify(settings)}`);
-      const batch = await scenarioBatch(h, tag, { withBaseline: true, label: `tracing-${key}-batch` });
-      const single = await scenarioSingle(h, tag, `tracing-${key}-single`);
-      await h.stopSluice(); // flushes the last spans into the sink
-      const after = sink.stats();
-      modes.push({
-        mode: m.mode,
-        settings,
-        batchRatio: batch.ratio,
-        batchEventsPerSecond: batch.eventsPerSecond,
-        copyRowsPerSecond: batch.copyRowsPerSecond,
-        singleRatio: single.ratio,
-        singleRequestsPerSecond: single.requestsPerSecond,
-        bareRequestsPerSecond: single.bareRequestsPerSecond,
-        exportRequests: after.requests - before.requests,
-        exportBytes: after.bytes - before.bytes,
-      });
-      console.log(`  tracing ${m.mode}: batch ratio ${batch.ratio}, single ratio ${single.ratio}; ${after.requests - before.requests} OTLP exports, ${Math.round((after.bytes - before.bytes) / 1024)} KiB`);
+    await h.startSluice(TRACING_MODES[0].settings(sink.url), '-tracing-warmup');
+    await scenarioBatch(h, tag, { withBaseline: true, seconds: Math.max(1, p.batchSeconds / 4), label: 'tracing-warmup' });
+    for (let r = 0; r < rounds; r++) {
+      const order = r % 2 === 0 ? TRACING_MODES : [...TRACING_MODES].reverse();
+      for (const m of order) {
+        const key = `${m.mode.replace(/[^a-z0-9]/g, '')}-r${r + 1}`;
+        const settings = m.settings(sink.url);
+        await h.startSluice(settings, `-tracing-${key}`);
+        const before = sink.stats();
+        console.log(`  tracing ${m.mode}, round ${r + 1}/${rounds}: ${JSON.stringify(settings)}`);
+        const batch = await scenarioBatch(h, tag, { withBaseline: true, label: `tracing-${key}-batch` });
+        const single = await scenarioSingle(h, tag, `tracing-${key}-single`);
+        await h.stopSluice(); // flushes the last spans into the sink
+        const after = sink.stats();
+        const entry = perMode.get(m.mode) ?? { settings, batches: [], singles: [], cpu: [], requests: 0, bytes: 0 };
+        entry.batches.push(batch);
+        entry.singles.push(single);
+        entry.cpu.push({ batch: sluiceCpu(`tracing-${key}-batch`), single: sluiceCpu(`tracing-${key}-single`) });
+        entry.requests += after.requests - before.requests;
+        entry.bytes += after.bytes - before.bytes;
+        perMode.set(m.mode, entry);
+        const cpu = entry.cpu[entry.cpu.length - 1];
+        console.log(
+          `  tracing ${m.mode}, round ${r + 1}: batch ratio ${batch.ratio} (api + worker ${cpu.batch} µs/event), single ratio ${single.ratio} (${cpu.single} µs/request); ` +
+            `${after.requests - before.requests} OTLP exports, ${Math.round((after.bytes - before.bytes) / 1024)} KiB`,
+        );
+      }
     }
+    const modes: TracingModeOutcome[] = TRACING_MODES.map(({ mode }) => {
+      const e = perMode.get(mode)!;
+      return {
+        mode,
+        settings: e.settings,
+        batchRatio: round(median(e.batches.map((b) => b.ratio)), 3),
+        batchEventsPerSecond: Math.round(median(e.batches.map((b) => b.eventsPerSecond))),
+        copyRowsPerSecond: Math.round(median(e.batches.map((b) => b.copyRowsPerSecond))),
+        singleRatio: round(median(e.singles.map((s) => s.ratio)), 3),
+        singleRequestsPerSecond: Math.round(median(e.singles.map((s) => s.requestsPerSecond))),
+        bareRequestsPerSecond: Math.round(median(e.singles.map((s) => s.bareRequestsPerSecond))),
+        sluiceCpuUs: { batch: round(median(e.cpu.map((c) => c.batch)), 1), single: round(median(e.cpu.map((c) => c.single)), 1) },
+        rounds: e.batches.map((b, i) => ({ batchRatio: b.ratio, singleRatio: e.singles[i].ratio, batchCpuUs: e.cpu[i].batch, singleCpuUs: e.cpu[i].single })),
+        exportRequests: e.requests,
+        exportBytes: e.bytes,
+      };
+    });
     const off = modes[0];
     h.check(off.exportRequests === 0, `tracing off: ${off.exportRequests} OTLP exports arrived (expected none)`);
     h.check(modes[2].exportRequests > 0, 'tracing at 100 %: no OTLP export arrived');
-    const relative = Object.fromEntries(modes.map((x) => [x.mode, { batch: round(x.batchRatio / off.batchRatio, 3), single: round(x.singleRatio / off.singleRatio, 3) }]));
-    return { modes, relative };
+    const rel = (a: number, b: number) => (b > 0 ? round(a / b, 3) : 0);
+    const relative = Object.fromEntries(
+      modes.map((x) => [
+        x.mode,
+        { batch: rel(x.batchRatio, off.batchRatio), single: rel(x.singleRatio, off.singleRatio), batchCpu: rel(x.sluiceCpuUs.batch, off.sluiceCpuUs.batch), singleCpu: rel(x.sluiceCpuUs.single, off.sluiceCpuUs.single) },
+      ]),
+    );
+    for (const m of modes.slice(1)) {
+      const r = relative[m.mode];
+      console.log(`  tracing ${m.mode} vs off (medians of ${rounds}): batch ratio ${r.batch}x, single ratio ${r.single}x; api + worker CPU per event batch ${r.batchCpu}x, single ${r.singleCpu}x`);
+    }
+    return { rounds, modes, relative };
   } finally {
     await h.startSluice({}, '-after-tracing');
     await sink.stop();
@@ -902,6 +952,8 @@ function rowsFor(r: Results): Row[] {
         ({ scenario: 'tracing', figure: `${what} ratio, tracing ${m.mode}`, value, unit, baseline: m === off ? null : baseline, baselineLabel: m === off ? '' : '(off)', ratio: m === off ? null : rel[what], target, pass });
       rows.push(relRow('batch', m.batchRatio, off.batchRatio, 'x COPY', m.mode === '1 %' ? '>= 0.97x off' : '', ok));
       rows.push(relRow('single', m.singleRatio, off.singleRatio, 'x bare', '', null));
+      if (m !== off)
+        rows.push({ scenario: 'tracing', figure: `api + worker CPU µs/event, batch, tracing ${m.mode}`, value: m.sluiceCpuUs.batch, unit: 'µs', baseline: off.sluiceCpuUs.batch, baselineLabel: '(off)', ratio: rel.batchCpu, target: '', pass: null });
     }
   }
   return rows;
@@ -1139,8 +1191,8 @@ async function main(): Promise<number> {
     if (want('tracing')) {
       if (opts.profile) h.notes.push('tracing scenario skipped: it restarts api and worker, which would cut their CPU profiles short');
       else {
-        console.log(`\n[tracing] the batch and single scenarios with tracing off, at 1 % and at 100 % sampling (parentbased_traceidratio, spans to a counting OTLP sink); api and worker restarted for each`);
-        results.tracing = await scenarioTracing(h, runId);
+        console.log(`\n[tracing] the batch and single scenarios with tracing off, at 1 % and at 100 % sampling (parentbased_traceidratio, spans to a counting OTLP sink); api and worker restarted for each; a warm-up, then ${opts.smoke ? 1 : 2} round(s), medians`);
+        results.tracing = await scenarioTracing(h, runId, opts.smoke ? 1 : 2);
       }
     }
     if (runBatch || runSingle) {
