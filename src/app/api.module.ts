@@ -5,8 +5,9 @@ import { PrivacyModule } from '../privacy/privacy.module';
 import { IngestModule } from '../ingest/ingest.module';
 import { LiveModule } from '../live/live.module';
 import { QueryModule } from '../query/query.module';
+import { SdkSettingsModule } from '../sdk-settings/sdk-settings.module';
 import { SourcesModule } from '../sources/sources.module';
 
-/** ROLE=api: HTTP ingestion, the query API, the live debugger and the admin API (dead letters included) (the queue producer is in CoreModule). */
-@Module({ imports: [IngestModule, LiveModule, QueryModule, SourcesModule, AuditModule, DeadLettersModule, PrivacyModule] })
+/** ROLE=api: HTTP ingestion, the browser SDKs' settings, the query API, the live debugger and the admin API (dead letters included) (the queue producer is in CoreModule). */
+@Module({ imports: [IngestModule, SdkSettingsModule, LiveModule, QueryModule, SourcesModule, AuditModule, DeadLettersModule, PrivacyModule] })
 export class ApiModule {}

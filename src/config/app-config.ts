@@ -45,6 +45,8 @@ export class AppConfig {
   readonly keyCacheTtlMs: number;
   /** Fastify's trustProxy: false, true, a hop count, or a list of addresses/CIDRs. */
   readonly trustProxy: boolean | number | string[];
+  /** Where SDKs reach the api (PUBLIC_URL, no trailing slash); null: from each request. */
+  readonly publicUrl: string | null;
   readonly rateLimits: { rps: number; eps: number; dailyQuota: number; apiRps: number };
   readonly backpressure: { maxBacklogEvents: number; maxRedisMemoryPercent: number };
   /** Database lookups of keys not in the cache: per client IP and per process, per second (0: no limit). */
@@ -108,6 +110,7 @@ export class AppConfig {
     this.keyCacheTtlMs = env.KEY_CACHE_TTL_MS;
     const tp = env.TRUST_PROXY.trim();
     this.trustProxy = tp === 'true' ? true : tp === 'false' ? false : /^\d+$/.test(tp) ? Number(tp) : tp.split(',').map((s) => s.trim());
+    this.publicUrl = env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/+$/, '') : null;
     this.rateLimits = { rps: env.RATE_LIMIT_RPS, eps: env.RATE_LIMIT_EPS, dailyQuota: env.DAILY_EVENT_QUOTA, apiRps: env.API_RATE_LIMIT_RPS };
     this.backpressure = { maxBacklogEvents: env.BACKLOG_LIMIT_EVENTS, maxRedisMemoryPercent: env.REDIS_MEMORY_LIMIT_PERCENT };
     this.keyLookups = { perIp: env.KEY_LOOKUPS_PER_IP, perSecond: env.KEY_LOOKUPS_PER_SECOND };

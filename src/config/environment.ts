@@ -128,6 +128,7 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(10) @Max(100000) QUERY_MAX_BUCKETS = 5000;
   @Transform(toInt) @IsInt() @Min(0) @Max(86400000) QUERY_CACHE_TTL_MS = 30000;
   @IsOptional() @Matches(/^postgres(ql)?:\/\/.+/, { message: 'must be a postgres:// or postgresql:// URL' }) DATABASE_READ_URL?: string;
+  @IsOptional() @Matches(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, { message: 'must be an http:// or https:// URL without query or fragment' }) PUBLIC_URL?: string;
   @Transform(toInt) @IsInt() @Min(1) @Max(10000) LIVE_MAX_EVENTS_PER_SECOND = 50;
   @Transform(toInt) @IsInt() @Min(0) @Max(100000) LIVE_MAX_LISTENERS = 100;
 
@@ -185,6 +186,7 @@ export const VARIABLES: VariableDoc[] = [
   { name: 'SHUTDOWN_TIMEOUT_MS', default: '25000', description: 'Longest graceful drain after SIGTERM before the process exits anyway.' },
   { name: 'KEY_CACHE_TTL_MS', default: '5000', description: 'How long an api process trusts a verified key (and its source\'s limits) before checking the database again; at most 5000. Revocations also reach every replica at once over Redis pub/sub.' },
   { name: 'TRUST_PROXY', default: 'false', description: 'Honour `X-Forwarded-For` only from these proxies: `true` (any: only behind a proxy that overwrites the header), a hop count, or a comma-separated list of IPs/CIDRs.' },
+  { name: 'PUBLIC_URL', default: '(from each request)', description: 'The address SDKs reach this api at, with any path prefix of an ingress (`https://sluice.example.com`, `https://example.com/sluice`). The SDK settings routes (`GET /v1/projects/<writeKey>/settings` for analytics.js, `GET /sourceConfig` for RudderStack\'s JavaScript SDK) tell browsers to send events there. Unset: the scheme and host of each request (X-Forwarded-Proto and X-Forwarded-Host only with TRUST_PROXY).' },
   { name: 'RATE_LIMIT_RPS', default: '0', description: 'Default ingestion requests per second per source (0: unlimited). Overridable per source.' },
   { name: 'RATE_LIMIT_EPS', default: '0', description: 'Default ingested events per second per source; a batch of 300 counts 300 (0: unlimited). Overridable per source.' },
   { name: 'DAILY_EVENT_QUOTA', default: '0', description: 'Default events per source per UTC day (0: unlimited). Overridable per source.' },

@@ -2,6 +2,7 @@ import fastifyCors from '@fastify/cors';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { bodyErrorReason } from '../common/http-exception.filter';
 import { MetricsService } from '../metrics/metrics.service';
+import { SDK_SETTINGS_ROUTE } from '../sdk-settings/sdk-settings';
 
 /** The ingestion routes (IngestController's paths), and nothing else: CORS is open on these only. */
 export const INGEST_ROUTE = /^\/v1\/(?:track|identify|page|screen|group|alias|batch|import|[tipsgab])(?:\?|$)/;
@@ -18,7 +19,8 @@ class UnsupportedMediaType extends Error {
  * What ingestion needs of the HTTP layer beyond its routes: the body is JSON whatever its
  * Content-Type says, or if it says nothing, as Segment's and RudderStack's servers read it
  * (analytics.js posts text/plain to skip a CORS preflight; rudder-sdk-node posts gzip JSON as
- * application/x-www-form-urlencoded); CORS open to every origin on ingestion routes only; and
+ * application/x-www-form-urlencoded); CORS open to every origin on ingestion routes and on the
+ * settings the browser SDKs load first (src/sdk-settings), and nowhere else; and
  * requests refused before the route ran counted as rejected events.
  */
 export function registerIngestHttp(fastify: FastifyInstance, metrics: MetricsService): void {
@@ -45,13 +47,19 @@ export function registerIngestHttp(fastify: FastifyInstance, metrics: MetricsSer
   const openCors = {
     origin: true,
     methods: ['POST', 'OPTIONS'],
-    allowedHeaders: ['Content-Type', 'Authorization', 'X-Write-Key', 'Content-Encoding', 'X-Request-Id'],
+    // No allowedHeaders: the preflight's own Access-Control-Request-Headers are allowed back.
+    // SDKs add headers of their own (RudderStack's browser SDK: AnonymousId,
+    // RSA-Request-Attempt, RSA-Since-Last-Attempt...), and a fixed list refused them all; no
+    // header grants anything here (no cookies: credentials stay off).
     exposedHeaders: ['X-Request-Id', 'Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'],
     maxAge: 86400,
   };
+  // RudderStack's SDK sends its write key as Basic auth when it fetches /sourceConfig.
+  const settingsCors = { origin: true, methods: ['GET', 'OPTIONS'], allowedHeaders: ['Content-Type', 'Authorization'], maxAge: 86400 };
   const closedCors = { origin: false };
   void fastify.register(fastifyCors, () => (req: { url?: string }, cb: (e: Error | null, o: object) => void) => {
-    cb(null, INGEST_ROUTE.test(req.url ?? '') ? openCors : closedCors);
+    const url = req.url ?? '';
+    cb(null, INGEST_ROUTE.test(url) ? openCors : SDK_SETTINGS_ROUTE.test(url) ? settingsCors : closedCors);
   });
 
   fastify.addHook('onError', (req, _reply, err, done) => {

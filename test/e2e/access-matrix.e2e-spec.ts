@@ -19,6 +19,8 @@ interface Route {
   ingest?: boolean;
   /** Server-Sent Events: opened with fetch and closed once the status is known (supertest would wait for the end). */
   stream?: boolean;
+  /** The credential is part of the path (analytics.js settings), not a header. */
+  keyInPath?: (secret: string) => string;
   expect: Partial<Record<Cred, number>> & { ok: number };
 }
 
@@ -127,6 +129,15 @@ describe('access matrix', () => {
     admin('delete', '/v1/admin/sources/{sourceId}/tracking-plan', '/v1/admin/sources/00000000-0000-4000-8000-000000000000/tracking-plan', 404),
     { method: 'post', template: '/v1/sources/{sourceId}/tracking-plan/validate', path: () => `/v1/sources/${sourceA.id}/tracking-plan/validate`, body: { events: [] }, expect: { ok: 400, write: 403, readOther: 403, readThis: 400, admin: 400 } },
     { method: 'get', template: '/v1/sources/{sourceId}/violations', path: () => `/v1/sources/${sourceA.id}/violations?from=2026-11-01T00:00:00Z&to=2026-11-02T00:00:00Z`, expect: { ok: 200, write: 403, readOther: 403, readThis: 200, admin: 200 } },
+    // The browser SDKs' settings: only a write key gets an answer, whatever else is presented.
+    {
+      method: 'get',
+      template: '/v1/projects/{writeKey}/settings',
+      path: '/v1/projects/{writeKey}/settings',
+      keyInPath: (secret) => `/v1/projects/${encodeURIComponent(secret)}/settings`,
+      expect: { ok: 200, none: 404, wrong: 404, revoked: 404, write: 200, readOther: 403, readThis: 403, admin: 403 },
+    },
+    { method: 'get', template: '/sourceConfig', path: '/sourceConfig/?p=npm&v=3.34.1', ingest: true, expect: { ok: 200, write: 200, readOther: 403, readThis: 403, admin: 403 } },
     publicRoute('/health/live'),
     publicRoute('/health/ready'),
     publicRoute('/metrics'),
@@ -150,8 +161,8 @@ describe('access matrix', () => {
     '%s',
     async (_name, c, r) => {
       const expected = r.expect[c] ?? (c === 'none' || c === 'wrong' || c === 'revoked' ? 401 : r.expect.ok);
-      const path = typeof r.path === 'function' ? await r.path() : r.path;
       const secret = cred[c];
+      const path = r.keyInPath ? r.keyInPath(secret ?? 'none') : typeof r.path === 'function' ? await r.path() : r.path;
       if (r.stream) {
         const s = await openSse(`${await baseUrl(t.app)}${path}`, secret ? { Authorization: `Bearer ${secret}` } : {});
         s.close();
@@ -163,7 +174,7 @@ describe('access matrix', () => {
         return;
       }
       let req = t.http[r.method](path);
-      if (secret) req = req.set('Authorization', r.ingest ? `Basic ${Buffer.from(`${secret}:`).toString('base64')}` : `Bearer ${secret}`);
+      if (secret && !r.keyInPath) req = req.set('Authorization', r.ingest ? `Basic ${Buffer.from(`${secret}:`).toString('base64')}` : `Bearer ${secret}`);
       const res = r.body ? await req.send(typeof r.body === 'function' ? await r.body() : r.body) : await req;
       expect({ status: res.status, body: res.status === expected ? undefined : res.body }).toEqual({ status: expected, body: undefined });
       if (res.status >= 400) {

@@ -21,5 +21,11 @@ export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
     // shape all the same.
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
+    // RudderStack's JavaScript SDK asks for `/sourceConfig/?…` (src/sdk-settings); Nest cannot
+    // declare a route with a trailing slash beside the one without, so this one URL loses it.
+    rewriteUrl: (req: { url?: string }) => {
+      const url = req.url ?? '/';
+      return url.startsWith('/sourceConfig/') && (url.length === 14 || url.charCodeAt(14) === 63) ? '/sourceConfig' + url.slice(14) : url;
+    },
   });
 }
