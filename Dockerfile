@@ -15,6 +15,8 @@ RUN --mount=type=cache,target=/root/.npm \
     npm ci --no-audit --no-fund
 COPY nest-cli.json tsconfig.json ./
 COPY src ./src
+COPY console ./console
+# dist/ (the service) and console/dist/ (the console's static files, served at /console/)
 RUN npm run build
 
 # ---- production dependencies only --------------------------------------------------------------
@@ -41,6 +43,7 @@ WORKDIR /app
 # container runs with a read-only root filesystem in Kubernetes (only /tmp is writable).
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/console/dist ./console/dist
 COPY package.json ./
 
 # The node image's unprivileged user (uid/gid 1000); numeric so runAsNonRoot can verify it.

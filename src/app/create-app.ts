@@ -12,6 +12,7 @@ import { createLogger } from '../logging/logger';
 import { MetricsService } from '../metrics/metrics.service';
 import { QueueName } from '../queue/queue.constants';
 import { AppModule } from './app.module';
+import { registerConsole } from './http/console';
 import { createFastifyAdapter } from './http/fastify-adapter';
 import { registerRequestHooks } from './http/request-hooks';
 import { setUpOpenApi } from './openapi';
@@ -25,7 +26,10 @@ export async function createApp(config: AppConfig, logger: LoggerService = creat
   const metrics = app.get(MetricsService);
   registerRequestHooks(fastify, metrics);
   registerBodyDecoding(fastify);
-  if (config.servesApi) registerIngestHttp(fastify, metrics);
+  if (config.servesApi) {
+    registerIngestHttp(fastify, metrics);
+    await registerConsole(fastify);
+  }
   app.useGlobalFilters(new HttpExceptionFilter(config.limits.maxRequestBytes, metrics));
   if (config.servesApi) setUpOpenApi(app);
   await app.init();

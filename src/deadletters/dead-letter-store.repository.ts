@@ -113,6 +113,25 @@ export class DeadLetterStoreRepository {
     return rows.map((r) => r.id);
   }
 
+  /**
+   * Discards, in one statement, the pending letters matching `f` (and among `ids`, when given);
+   * answers how many, with the first 1000 ids (for the audit row).
+   */
+  async discardMatching(f: DeadLetterFilter, ids: string[] | undefined, m: EntityManager = this.db.manager): Promise<{ n: number; ids: string[] }> {
+    const params: unknown[] = [];
+    let where = this.where({ ...f, status: 'pending' }, params);
+    if (ids) {
+      params.push(ids);
+      where += ` AND dead_letters.id = ANY($${params.length}::bigint[])`;
+    }
+    const rows: { n: number; ids: string[] | null }[] = await m.query(
+      `WITH d AS (UPDATE dead_letters SET status = 'discarded', updated_at = now() WHERE ${where} RETURNING dead_letters.id)
+       SELECT count(*)::int AS n, (array_agg(d.id::text ORDER BY d.id))[1:1000] AS ids FROM d`,
+      params,
+    );
+    return { n: rows[0].n, ids: rows[0].ids ?? [] };
+  }
+
   async count(f: DeadLetterFilter): Promise<number> {
     const params: unknown[] = [];
     const rows: { n: string }[] = await this.db.query(`SELECT count(*) AS n FROM dead_letters WHERE ${this.where(f, params)}`, params);

@@ -1,11 +1,11 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBadRequestResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { Actor } from '../audit/actor';
 import { CurrentActor } from '../audit/actor';
 import { KeyProtected } from '../auth/key-protected.decorator';
 import type { DeadLetterRow, ReplayRow } from './dead-letter-store.repository';
 import { DeadLetterStoreRepository } from './dead-letter-store.repository';
-import { DeadLetterDto, DeadLetterFilterDto, DeadLetterIdParams, DeadLetterPageDto, DeadLetterQueryDto, FixDeadLetterDto, ReplayDto, ReplayIdsDto, ReplayOutcomeDto } from './dead-letters.dto';
+import { BulkDiscardDto, BulkDiscardResultDto, DeadLetterDto, DeadLetterFilterDto, DeadLetterIdParams, DeadLetterPageDto, DeadLetterQueryDto, FixDeadLetterDto, ReplayDto, ReplayIdsDto, ReplayOutcomeDto } from './dead-letters.dto';
 import { DeadLettersService } from './dead-letters.service';
 
 const view = (r: DeadLetterRow, full: boolean): DeadLetterDto => ({
@@ -82,6 +82,18 @@ export class DeadLettersController {
   @ApiOkResponse({ type: ReplayOutcomeDto })
   replayList(@Body() body: ReplayIdsDto, @CurrentActor() actor: Actor): Promise<ReplayOutcomeDto> {
     return this.deadLetters.replay([...new Set(body.ids)], actor);
+  }
+
+  @Post('dead-letters/discard')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Discard in bulk: every pending dead letter matching the filter (and/or among ids, up to 1000)',
+    description: 'The same filter fields as the list (status is always pending: replayed and discarded letters are left as they are). Discarded letters are kept as evidence and never replayed. An empty filter without ids is refused (400 empty_filter). Audited as dead_letter.discard.',
+  })
+  @ApiOkResponse({ type: BulkDiscardResultDto })
+  @ApiBadRequestResponse({ description: 'empty_filter: neither a filter field nor ids; or an invalid field' })
+  discardMatching(@Body() body: BulkDiscardDto, @CurrentActor() actor: Actor): Promise<BulkDiscardResultDto> {
+    return this.deadLetters.discardMatching({ sourceId: body.sourceId, reason: body.reason, from: body.from, to: body.to, text: body.q }, body.ids, actor);
   }
 
   @Post('dead-letters/:id/discard')

@@ -36,6 +36,15 @@ export class ReplayIdsDto {
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(100) @IsBigintId({ each: true }) ids!: string[];
 }
 
+export class BulkDiscardDto extends DeadLetterFilterDto {
+  @ApiPropertyOptional({ example: ['1042', '1043'], description: 'Only these dead letters (up to 1000); with filter fields too, those among them that match' })
+  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(1000) @IsBigintId({ each: true }) ids?: string[];
+}
+
+export class BulkDiscardResultDto {
+  @ApiProperty({ example: 42, description: 'Pending dead letters discarded (already replayed or discarded ones are left as they are)' }) discarded: number;
+}
+
 export class DeadLetterDto {
   @ApiProperty({ example: '1042' }) id: string;
   @ApiPropertyOptional({ nullable: true, format: 'uuid' }) sourceId: string | null;

@@ -99,6 +99,36 @@ export class DeadLettersService implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
+  /**
+   * Discards every pending letter matching a filter (and/or among `ids`) in one statement. An
+   * empty filter without ids is refused: nobody discards the whole queue by accident.
+   */
+  async discardMatching(filter: DeadLetterFilter, ids: string[] | undefined, actor: Actor): Promise<{ discarded: number }> {
+    const f: DeadLetterFilter = Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined && v !== ''));
+    if (Object.keys(f).length === 0 && !ids?.length) {
+      throw new BadRequestException({
+        message: 'Give a filter (sourceId, reason, from, to, q) or ids: an empty filter would discard every pending dead letter.',
+        reason: 'empty_filter',
+        field: 'ids',
+      });
+    }
+    return this.store.transaction(async (m) => {
+      const done = await this.store.discardMatching(f, ids ? [...new Set(ids)] : undefined, m);
+      await this.audit.append(
+        {
+          ...actor,
+          action: 'dead_letter.discard',
+          targetType: 'dead_letter',
+          targetId: done.n === 1 ? done.ids[0] : null,
+          change: { filter: { ...f, status: 'pending' }, ...(ids ? { ids } : {}), discarded: done.n, discardedIds: done.ids, ...(done.n > done.ids.length ? { discardedIdsTruncated: true } : {}) },
+        },
+        m,
+      );
+      this.metrics.deadLetterDiscards.inc(done.n);
+      return { discarded: done.n };
+    });
+  }
+
   /** Replays pending dead letters now (a handful, from one request). */
   async replay(ids: string[], actor: Actor): Promise<ReplayOutcome> {
     const rows = (await Promise.all(ids.map((id) => this.store.get(id)))).filter((r): r is DeadLetterRow => r !== null);

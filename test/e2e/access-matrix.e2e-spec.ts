@@ -99,6 +99,7 @@ describe('access matrix', () => {
     admin('post', '/v1/admin/keys/{id}/rotate', async () => `/v1/admin/keys/${await freshKey()}/rotate`, 201, { overlapSeconds: 60 }),
     admin('get', '/v1/admin/audit', '/v1/admin/audit', 200),
     admin('get', '/v1/admin/dead-letters', '/v1/admin/dead-letters', 200),
+    admin('post', '/v1/admin/dead-letters/discard', '/v1/admin/dead-letters/discard', 200, { ids: ['999999999'] }),
     admin('post', '/v1/admin/privacy/suppressions', '/v1/admin/privacy/suppressions', 201, { userId: 'matrix-user', sourceIds: ['00000000-0000-4000-8000-000000000000'] }),
     admin('get', '/v1/admin/privacy/suppressions', '/v1/admin/privacy/suppressions', 200),
     admin('get', '/v1/admin/privacy/exports', '/v1/admin/privacy/exports?userId=matrix-nobody', 200),
@@ -129,6 +130,8 @@ describe('access matrix', () => {
     admin('delete', '/v1/admin/sources/{sourceId}/tracking-plan', '/v1/admin/sources/00000000-0000-4000-8000-000000000000/tracking-plan', 404),
     { method: 'post', template: '/v1/sources/{sourceId}/tracking-plan/validate', path: () => `/v1/sources/${sourceA.id}/tracking-plan/validate`, body: { events: [] }, expect: { ok: 400, write: 403, readOther: 403, readThis: 400, admin: 400 } },
     { method: 'get', template: '/v1/sources/{sourceId}/violations', path: () => `/v1/sources/${sourceA.id}/violations?from=2026-11-01T00:00:00Z&to=2026-11-02T00:00:00Z`, expect: { ok: 200, write: 403, readOther: 403, readThis: 200, admin: 200 } },
+    // The console asks what a key is: every valid key may ask about itself.
+    { method: 'get', template: '/v1/me', path: '/v1/me', expect: { ok: 200, write: 200, readOther: 200, readThis: 200, admin: 200 } },
     // The browser SDKs' settings: only a write key gets an answer, whatever else is presented.
     {
       method: 'get',

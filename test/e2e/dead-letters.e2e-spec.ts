@@ -17,6 +17,8 @@ describe('dead letters: fix, replay, discard', () => {
   }
   const idOf = async (messageId: string) =>
     withDb(async (db) => (await db.query('SELECT id::text AS id FROM dead_letters WHERE source_id = $1 AND message_id = $2', [source.id, messageId])).rows[0].id as string);
+  const idOf2 = async (sourceId: string, messageId: string) =>
+    withDb(async (db) => (await db.query('SELECT id::text AS id FROM dead_letters WHERE source_id = $1 AND message_id = $2', [sourceId, messageId])).rows[0].id as string);
   const stored = (messageId: string) =>
     withDb(async (db) => Number((await db.query('SELECT count(*) AS n FROM events WHERE source_id = $1 AND message_id = $2', [source.id, messageId])).rows[0].n));
 
@@ -108,6 +110,38 @@ describe('dead letters: fix, replay, discard', () => {
     expect(n).toBe(1200);
     const rerun = await t.http.post('/v1/admin/dead-letter-replays').set(admin()).send({ sourceId: other.id });
     expect(rerun.body.matched).toBe(0);
+  });
+
+  it('discards in bulk by filter: only the matching pending letters, in one audited statement; an empty filter is refused', async () => {
+    const other = await createSource(t);
+    const mk = (id: string, e: Record<string, unknown>, s = other.id) => ({ ...letter(id, { type: 'track', userId: 'u-b', ...e }), s });
+    await deadLetter([mk('bd-match-1', { event: 'Noise' }), mk('bd-match-2', { event: 'Noise' }), mk('bd-keep-text', { event: 'Signal' }), mk('bd-replayed', { event: 'Noise' }), mk('bd-other-src', { event: 'Noise' }, source.id)]);
+    await t.app.get(DeadLettersRepository).insert([{ event: mk('bd-keep-reason', { event: 'Noise' }), code: 'worker_crash', reason: 'worker crashed' }], 'job-2', 1);
+    const replayed = await idOf2(other.id, 'bd-replayed');
+    await withDb((db) => db.query(`UPDATE dead_letters SET status = 'replayed' WHERE id = $1`, [replayed]));
+
+    const empty = await t.http.post('/v1/admin/dead-letters/discard').set(admin()).send({});
+    expect(empty.status).toBe(400);
+    expect(empty.body).toMatchObject({ reason: 'empty_filter', message: expect.stringMatching(/empty filter would discard every pending/) });
+    expect((await t.http.post('/v1/admin/dead-letters/discard').set(admin()).send({ ids: [] })).status).toBe(400);
+    expect((await t.http.post('/v1/admin/dead-letters/discard').set(admin()).send({ reason: 'bogus' })).status).toBe(400);
+
+    const res = await t.http.post('/v1/admin/dead-letters/discard').set(admin()).send({ sourceId: other.id, reason: 'rejected_by_postgres', q: 'Noise' });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ discarded: 2 });
+    const statuses = await withDb(async (db) =>
+      Object.fromEntries((await db.query(`SELECT message_id, status FROM dead_letters WHERE message_id LIKE 'bd-%' ORDER BY 1`)).rows.map((r: { message_id: string; status: string }) => [r.message_id, r.status])),
+    );
+    expect(statuses).toEqual({ 'bd-keep-reason': 'pending', 'bd-keep-text': 'pending', 'bd-match-1': 'discarded', 'bd-match-2': 'discarded', 'bd-other-src': 'pending', 'bd-replayed': 'replayed' });
+    const audit = await withDb(async (db) => (await db.query(`SELECT change FROM audit_log WHERE action = 'dead_letter.discard' AND target_id IS NULL ORDER BY id DESC LIMIT 1`)).rows[0].change);
+    expect(audit).toMatchObject({ filter: { sourceId: other.id, reason: 'rejected_by_postgres', text: 'Noise', status: 'pending' }, discarded: 2, discardedIds: [await idOf2(other.id, 'bd-match-1'), await idOf2(other.id, 'bd-match-2')] });
+
+    // By ids: only the pending ones among them; running it again discards nothing.
+    const keep = await idOf2(other.id, 'bd-keep-text');
+    const byIds = await t.http.post('/v1/admin/dead-letters/discard').set(admin()).send({ ids: [keep, replayed, keep] });
+    expect(byIds.body).toEqual({ discarded: 1 });
+    expect((await t.http.post('/v1/admin/dead-letters/discard').set(admin()).send({ ids: [keep] })).body).toEqual({ discarded: 0 });
+    expect((await t.http.get(`/v1/admin/dead-letters/${replayed}`).set(admin())).body.status).toBe('replayed');
   });
 
   it('refuses bad ids and filters with a 400 naming them', async () => {
