@@ -7,6 +7,10 @@ const transform = {
 module.exports = {
   // Bull and ioredis leave timers behind for a moment after close; do not let them hold the run.
   forceExit: true,
+  // Two test files at a time: most of an e2e file's time is spent waiting on PostgreSQL, Redis,
+  // worker processes or Chromium, so two overlap well on two cores; a fixed number (not a share
+  // of the cores) keeps the connections to the one PostgreSQL bounded on bigger machines.
+  maxWorkers: 2,
   testTimeout: 120000,
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
