@@ -137,4 +137,37 @@ describe('console shell', () => {
       await new Promise((resolve) => ingress.close(resolve));
     }
   });
+
+  it('is usable by keyboard alone: sign in, move between pages, open and cancel a confirmation', async () => {
+    const p = await browser.open();
+    const page = p.page;
+    await page.goto(`${url}/console/`);
+    // The key field has focus on arrival; Enter submits.
+    await page.keyboard.type(t.adminKey);
+    await page.keyboard.press('Enter');
+    await page.getByRole('navigation', { name: 'Pages' }).waitFor();
+    const focused = () => page.evaluate('document.activeElement ? (document.activeElement.getAttribute("aria-label") || document.activeElement.textContent || "").trim() : ""') as Promise<string>;
+    // Tab to a nav link and follow it with Enter.
+    let reached = false;
+    for (let i = 0; i < 30 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      reached = (await focused()) === 'Keys';
+    }
+    expect(reached).toBe(true);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: 'Keys' }).waitFor();
+    // A destructive action asks first; Escape cancels and nothing changes.
+    const revoke = page.getByRole('button', { name: /^Revoke/ }).first();
+    await revoke.waitFor();
+    await revoke.focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    const still = await t.http.get('/v1/me').set('Authorization', `Bearer ${t.adminKey}`);
+    expect(still.status).toBe(200);
+    expect(p.problems).toEqual([]);
+    await page.close();
+  });
 });

@@ -53,6 +53,8 @@ type Credential = (typeof CREDENTIALS)[number];
 /** Which credentials a route takes (README: keys, limits and the audit log). */
 function allowed(op: Operation): (c: Credential, sourceParam: string | undefined, mainSource: string) => boolean {
   if (/^\/(health|metrics)/.test(op.path)) return () => true;
+  // The console's "who am I": every valid key may ask about itself (the bootstrap token may not).
+  if (op.path === '/v1/me') return (c) => c === 'admin' || c === 'read' || c === 'read-scoped' || c === 'write';
   if (op.path.startsWith('/v1/admin/')) return (c) => c === 'admin' || (c === 'admin-token' && op.method === 'POST' && op.path === '/v1/admin/keys');
   if (op.path.startsWith('/v1/sources/')) return (c, sourceParam, main) => c === 'admin' || c === 'read' || (c === 'read-scoped' && sourceParam === main);
   return (c) => c === 'write';
