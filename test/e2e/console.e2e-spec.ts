@@ -142,7 +142,8 @@ describe('console shell', () => {
     const p = await browser.open();
     const page = p.page;
     await page.goto(`${url}/console/`);
-    // The key field has focus on arrival; Enter submits.
+    // The key field has focus on arrival (once the page has rendered); Enter submits.
+    await page.waitForFunction('document.activeElement && document.activeElement.getAttribute("type") === "password"');
     await page.keyboard.type(t.adminKey);
     await page.keyboard.press('Enter');
     await page.getByRole('navigation', { name: 'Pages' }).waitFor();
