@@ -128,7 +128,8 @@ describe('console admin pages: Sources, Keys, Audit log', () => {
     const saved = await asAdmin(t.http.get(`/v1/admin/sources/${source.id}`));
     expect(saved.body.limits).toEqual({ rateLimitRps: null, rateLimitEps: null, dailyEventQuota: 5000 });
     expect(saved.body.retention.retentionDays).toBe(30);
-    await expect(row.textContent()).resolves.toMatch(/5\D?000 events\/day/);
+    // The list reloads after the save: wait for the row to show the new quota.
+    await row.filter({ hasText: /5\D?000 events\/day/ }).waitFor();
 
     // A negative rate: the API refuses it, and the console says what the API said.
     const refused = await asAdmin(t.http.patch(`/v1/admin/sources/${source.id}`)).send({ rateLimitRps: -1 });
