@@ -160,6 +160,28 @@ export function Section({ title, children, actions }: { title: string; children:
   );
 }
 
+/** Reloads what `state` shows (disabled while it loads). */
+export function RefreshButton({ state }: { state: Pick<Async<unknown>, 'reload' | 'loading'> }) {
+  return (
+    <button type="button" class="secondary" onClick={state.reload} disabled={state.loading}>
+      Refresh
+    </button>
+  );
+}
+
+/** The <option>s of a source picker, by name. */
+export function SourceOptions({ sources }: { sources: { id: string; name: string }[] }) {
+  return (
+    <>
+      {sources.map((s) => (
+        <option key={s.id} value={s.id}>
+          {s.name}
+        </option>
+      ))}
+    </>
+  );
+}
+
 export function fmtTime(iso: string | null | undefined): string {
   if (!iso) return '—';
   const d = new Date(iso);

@@ -3,7 +3,7 @@
 import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { get } from '../api';
-import { Empty, ErrorBox, Field, fmtTime, Json, Loaded, Section, useAction, useAsync, value } from '../components';
+import { Empty, ErrorBox, Field, fmtTime, Json, Loaded, RefreshButton, Section, useAction, useAsync, value } from '../components';
 import { href, navigate } from '../router';
 import './admin-pages.css';
 import type { PageProps } from './types';
@@ -153,9 +153,7 @@ export function AuditPage({ route }: PageProps) {
       <Section
         title="Entries"
         actions={
-          <button type="button" class="secondary" onClick={first.reload} disabled={first.loading}>
-            Refresh
-          </button>
+          <RefreshButton state={first} />
         }
       >
         <Loaded state={first} what="Loading the audit log">

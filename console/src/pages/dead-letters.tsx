@@ -2,7 +2,7 @@
 // at, fix, replay through ingestion again, or discard — one by one or in bulk by filter.
 import { useEffect, useState } from 'preact/hooks';
 import { get, post, put, type Query } from '../api';
-import { ConfirmButton, CopyButton, Empty, ErrorBox, Field, fmtNumber, fmtTime, Loaded, Section, useAction, useAsync, value } from '../components';
+import { ConfirmButton, CopyButton, Empty, ErrorBox, Field, fmtNumber, fmtTime, Loaded, RefreshButton, Section, SourceOptions, useAction, useAsync, value } from '../components';
 import { href, navigate } from '../router';
 import type { Me } from '../session';
 import './ops-pages.css';
@@ -124,11 +124,7 @@ function FilterForm({ me, filter }: { me: Me; filter: Filter }) {
       <Field label="Source">
         <select value={draft.sourceId} onChange={value(set('sourceId'))}>
           <option value="">All sources</option>
-          {me.sources.map((s) => (
-            <option key={s.id} value={s.id}>
-              {s.name}
-            </option>
-          ))}
+          <SourceOptions sources={me.sources} />
         </select>
       </Field>
       <Field label="Reason">
@@ -292,9 +288,7 @@ function DeadLetterList({ me, filter }: { me: Me; filter: Filter }) {
       <Section
         title="Dead letters"
         actions={
-          <button type="button" class="secondary" onClick={first.reload} disabled={first.loading}>
-            Refresh
-          </button>
+          <RefreshButton state={first} />
         }
       >
         {notice && (

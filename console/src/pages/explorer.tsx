@@ -3,7 +3,7 @@
 import { Fragment } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, get } from '../api';
-import { CopyButton, Empty, ErrorBox, Field, fmtTime, Json, Loading, Section, useAction, useAsync, value } from '../components';
+import { CopyButton, Empty, ErrorBox, Field, fmtTime, Json, Loading, RefreshButton, Section, useAction, useAsync, value } from '../components';
 import { href, navigate } from '../router';
 import type { PageProps } from './types';
 import './data-pages.css';
@@ -121,9 +121,7 @@ export function ExplorerPage({ me, sourceId, route }: PageProps) {
       <Section
         title="Stored events"
         actions={
-          <button type="button" class="secondary" onClick={list.reload} disabled={list.loading}>
-            Refresh
-          </button>
+          <RefreshButton state={list} />
         }
       >
         <form onSubmit={submit} aria-label="Event filters">

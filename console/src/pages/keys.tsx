@@ -2,7 +2,7 @@
 // (the successor shown once, the old key working for a grace period), revoke.
 import { useState } from 'preact/hooks';
 import { get, post } from '../api';
-import { Empty, ErrorBox, Field, Loaded, Section, useAction, useAsync, value } from '../components';
+import { Empty, ErrorBox, Field, Loaded, RefreshButton, Section, useAction, useAsync, value } from '../components';
 import { href } from '../router';
 import { type CreatedKey, KeyActions, KeyStatus, When, type KeySummary, OneTimeKey, RotatedNote, type RotatedKey, type SourceView } from './keys-shared';
 import type { PageProps } from './types';
@@ -75,9 +75,7 @@ export function KeysPage({ me, route }: PageProps) {
       <Section
         title="All keys"
         actions={
-          <button type="button" class="secondary" onClick={keys.reload} disabled={keys.loading}>
-            Refresh
-          </button>
+          <RefreshButton state={keys} />
         }
       >
         <div class="filters" role="group" aria-label="Filter keys">

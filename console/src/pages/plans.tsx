@@ -4,7 +4,7 @@
 import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, del, get, patch, post, put } from '../api';
-import { ConfirmButton, Empty, ErrorBox, Field, fmtNumber, fmtTime, Json, Loaded, Section, useAction, useAsync, value } from '../components';
+import { ConfirmButton, Empty, ErrorBox, Field, fmtNumber, fmtTime, Json, Loaded, RefreshButton, Section, SourceOptions, useAction, useAsync, value } from '../components';
 import { href, navigate } from '../router';
 import type { Me } from '../session';
 import './ops-pages.css';
@@ -122,9 +122,7 @@ function PlansAdmin({ me }: { me: Me }) {
       <Section
         title="Plans"
         actions={
-          <button type="button" class="secondary" onClick={plans.reload} disabled={plans.loading}>
-            Refresh
-          </button>
+          <RefreshButton state={plans} />
         }
       >
         <Loaded state={plans} what="Loading tracking plans">
@@ -272,11 +270,7 @@ function InferSection({ me, onUse }: { me: Me; onUse(rules: Record<string, unkno
       >
         <Field label="Source to infer from">
           <select value={sourceId} onChange={value(setSourceId)}>
-            {me.sources.map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.name}
-              </option>
-            ))}
+            <SourceOptions sources={me.sources} />
           </select>
         </Field>
         <Field label="Events from">
@@ -680,11 +674,7 @@ function ViolationsSection({ me, initialSource }: { me: Me; initialSource: strin
       >
         <Field label="Source">
           <select value={draft.sourceId} onChange={value(set('sourceId'))}>
-            {me.sources.map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.name}
-              </option>
-            ))}
+            <SourceOptions sources={me.sources} />
           </select>
         </Field>
         <Field label="From">
@@ -820,11 +810,7 @@ function DryRunSection({ me }: { me: Me }) {
         <p class="muted">A dry run of ingestion against the plan the source follows: nothing is stored or counted.</p>
         <Field label="Source to test">
           <select value={sourceId} onChange={value(setSourceId)}>
-            {me.sources.map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.name}
-              </option>
-            ))}
+            <SourceOptions sources={me.sources} />
           </select>
         </Field>
         <Field label="Events (JSON array, as in /v1/batch)">

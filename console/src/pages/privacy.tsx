@@ -2,7 +2,7 @@
 // future events, and export what is stored about them (NDJSON, downloaded with the key in a header).
 import { useEffect, useState } from 'preact/hooks';
 import { download, get, post, del } from '../api';
-import { ConfirmButton, Empty, ErrorBox, Field, fmtNumber, fmtTime, Json, Loaded, Section, useAction, useAsync, value } from '../components';
+import { ConfirmButton, Empty, ErrorBox, Field, fmtNumber, fmtTime, Json, Loaded, RefreshButton, Section, useAction, useAsync, value } from '../components';
 import { href, navigate } from '../router';
 import type { Me } from '../session';
 import './ops-pages.css';
@@ -169,9 +169,7 @@ function DeletionsSection({ me }: { me: Me }) {
       <Section
         title="Deletion requests"
         actions={
-          <button type="button" class="secondary" onClick={list.reload} disabled={list.loading}>
-            Refresh
-          </button>
+          <RefreshButton state={list} />
         }
       >
         <form

@@ -3,7 +3,7 @@
 // sources it reaches, read-only.
 import { useEffect, useState } from 'preact/hooks';
 import { del, get, patch, post } from '../api';
-import { ConfirmButton, Empty, ErrorBox, Field, fmtNumber, Loaded, Section, useAction, useAsync, value } from '../components';
+import { ConfirmButton, Empty, ErrorBox, Field, fmtNumber, Loaded, RefreshButton, Section, useAction, useAsync, value } from '../components';
 import { href, route as routeSignal } from '../router';
 import { signal, useSignal } from '../signal';
 import { type CreatedKey, KeyActions, KeyStatus, When, OneTimeKey, RotatedNote, type RotatedKey, type KeySummary, type SourceView } from './keys-shared';
@@ -121,9 +121,7 @@ function AdminSources({ me, refreshMe }: PageProps) {
       <Section
         title="All sources"
         actions={
-          <button type="button" class="secondary" onClick={list.reload} disabled={list.loading}>
-            Refresh
-          </button>
+          <RefreshButton state={list} />
         }
       >
         <Loaded state={list} what="Loading sources">
