@@ -61,10 +61,15 @@ interface Options {
   out: string | null;
   set: Record<string, string>;
   duration: number;
+  /** V8 flags of the api process, as deployed ('' for V8's own defaults). */
+  apiNodeOptions: string;
 }
 
+/** The api's heap as the chart (api.nodeOptions) and docker-compose.yml size it (docs/performance.md, Memory). */
+const DEPLOYED_API_NODE_OPTIONS = '--max-old-space-size=192 --max-semi-space-size=32';
+
 function parseArgs(argv: string[]): Options {
-  const o: Options = { scenarios: [], all: false, smoke: false, profile: false, keep: false, redisFsync: false, out: null, set: {}, duration: 20 };
+  const o: Options = { scenarios: [], all: false, smoke: false, profile: false, keep: false, redisFsync: false, out: null, set: {}, duration: 20, apiNodeOptions: DEPLOYED_API_NODE_OPTIONS };
   let durationGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -73,6 +78,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--keep') o.keep = true;
     else if (a === '--redis-fsync') o.redisFsync = true;
     else if (a === '--out') o.out = argv[++i];
+    else if (a === '--api-node-options') o.apiNodeOptions = argv[++i] ?? '';
     else if (a === '--duration') {
       o.duration = Number(argv[++i]);
       durationGiven = true;
@@ -83,7 +89,7 @@ function parseArgs(argv: string[]): Options {
       o.set[k] = v.join('=');
     } else if ((SCENARIOS as readonly string[]).includes(a)) o.scenarios.push(a as Scenario);
     else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run bench -- [batch|plan|live|single|latency|scaleout|tracing|memory|queries|costcurve ...] [--smoke] [--profile] [--duration s] [--out file] [--set KEY=VALUE] [--keep] [--redis-fsync]');
+      console.log('usage: npm run bench -- [batch|plan|live|single|latency|scaleout|tracing|memory|queries|costcurve ...] [--smoke] [--profile] [--duration s] [--out file] [--set KEY=VALUE] [--api-node-options "V8 flags"] [--keep] [--redis-fsync]');
       process.exit(0);
     } else throw new Error(`unknown argument "${a}" (try --help)`);
   }
@@ -1130,7 +1136,7 @@ async function main(): Promise<number> {
       return ['--cpu-prof', `--cpu-prof-dir=${dir}`];
     };
     const mainJs = join(ROOT, 'dist', 'main.js');
-    h.sluiceSpawn = { env, ports: { api: apiPort, worker: workerPort }, args: (role) => [...(opts.profile ? profDir(role) : []), mainJs] };
+    h.sluiceSpawn = { env, ports: { api: apiPort, worker: workerPort }, args: (role) => [...(opts.profile ? profDir(role) : []), ...(role === 'api' ? opts.apiNodeOptions.split(/\s+/).filter(Boolean) : []), mainJs] };
     await h.startSluice();
     const creds = await credentials(h.api.url, adminToken);
     h.sources = creds.createSource;
@@ -1276,7 +1282,7 @@ async function main(): Promise<number> {
     kind: opts.smoke ? 'smoke' : opts.all ? 'full' : 'partial',
     scenarios: opts.scenarios,
     profiled: opts.profile,
-    settings: { ...p, sluiceEnv: { RATE_LIMIT_RPS: '0', RATE_LIMIT_EPS: '0', ...opts.set }, eventBytes: eventBytes() },
+    settings: { ...p, sluiceEnv: { RATE_LIMIT_RPS: '0', RATE_LIMIT_EPS: '0', ...opts.set }, apiNodeOptions: opts.apiNodeOptions, eventBytes: eventBytes() },
     machine,
     table: rows,
     results,

@@ -87,7 +87,7 @@ function compose() {
     if (((svc.depends_on || {}).migrate || {}).condition !== 'service_completed_successfully') errors.push(`${name}: must wait for migrate to complete successfully`);
     if (!(svc.ports || []).some((p) => String(p).endsWith(`:${port}`))) errors.push(`${name}: port ${port} not published`);
     if (svc.read_only !== true || !(svc.cap_drop || []).includes('ALL')) errors.push(`${name}: read_only and cap_drop ALL, as in Kubernetes`);
-    for (const n of envNames(env)) if (!contract.configEnv.includes(n) && !contract.secretEnv.includes(n)) errors.push(`${name}: ${n} is not an env variable of the app`);
+    for (const n of envNames(env)) if (!contract.configEnv.includes(n) && !contract.secretEnv.includes(n) && !contract.runtimeEnv.includes(n)) errors.push(`${name}: ${n} is not an env variable of the app`);
     if (name === 'worker') for (const n of contract.apiOnlySecretEnv) if (env[n]) errors.push(`worker does not need ${n} (only the api reads it)`);
     // Values (with ${VAR:-default} taken at its default) must be ones the app accepts.
     if (app) {

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { registerBodyDecoding } from '../common/body-decoding';
 import { HttpExceptionFilter } from '../common/http-exception.filter';
 import { AppConfig } from '../config';
-import { registerIngestHttp } from '../ingest/ingest-http';
+import { registerBytesInFlightBound, registerIngestHttp } from '../ingest/ingest-http';
 import { createLogger } from '../logging/logger';
 import { MetricsService } from '../metrics/metrics.service';
 import { QueueName } from '../queue/queue.constants';
@@ -25,6 +25,8 @@ export async function createApp(config: AppConfig, logger: LoggerService = creat
   const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
   const metrics = app.get(MetricsService);
   registerRequestHooks(fastify, metrics);
+  // Before body decoding: a request waiting for room has nothing of its body read yet.
+  if (config.servesApi) registerBytesInFlightBound(fastify, config.limits, metrics);
   registerBodyDecoding(fastify);
   if (config.servesApi) {
     registerIngestHttp(fastify, metrics);

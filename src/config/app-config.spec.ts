@@ -34,7 +34,7 @@ describe('loadConfig', () => {
       });
       expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'sluice', durability: 'fsync', waitReplicas: 1, waitTimeoutMs: 500 });
       expect(config.log).toEqual({ level: 'info', format: 'pretty' });
-      expect(config.limits).toEqual({ maxEventBytes: 32768, maxRequestBytes: 512000, maxBatchEvents: 2500, maxContextFanoutBytes: 2048000, maxEventDepth: 64 });
+      expect(config.limits).toEqual({ maxEventBytes: 32768, maxRequestBytes: 512000, maxBatchEvents: 2500, maxBytesInFlight: 8_388_608, bytesInFlightWaitMs: 5000, maxContextFanoutBytes: 2048000, maxEventDepth: 64 });
       expect(config.retentionDays).toBe(730);
       expect(config.keyLookups).toEqual({ perIp: 20, perSecond: 500 });
       expect(config.metricsPort).toBeNull();

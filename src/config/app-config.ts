@@ -26,7 +26,7 @@ export class AppConfig {
   readonly redis: { url: string; prefix: string; durability: 'fsync' | 'replicas' | 'none'; waitReplicas: number; waitTimeoutMs: number };
   readonly admin: { token: string | null; generated: boolean };
   readonly log: { level: string; format: 'json' | 'pretty' };
-  readonly limits: { maxEventBytes: number; maxRequestBytes: number; maxBatchEvents: number; maxContextFanoutBytes: number; maxEventDepth: number };
+  readonly limits: { maxEventBytes: number; maxRequestBytes: number; maxBatchEvents: number; maxBytesInFlight: number; bytesInFlightWaitMs: number; maxContextFanoutBytes: number; maxEventDepth: number };
   readonly retentionDays: number;
   readonly batching: { flushEvents: number; flushMs: number; maxInFlight: number; jobMaxEvents: number; jobFormat: 'rows' | 'events'; enqueueTimeoutMs: number };
   readonly worker: {
@@ -83,6 +83,8 @@ export class AppConfig {
       maxEventBytes: env.MAX_EVENT_BYTES,
       maxRequestBytes: env.MAX_REQUEST_BYTES,
       maxBatchEvents: env.MAX_BATCH_EVENTS,
+      maxBytesInFlight: env.MAX_BYTES_IN_FLIGHT,
+      bytesInFlightWaitMs: env.BYTES_IN_FLIGHT_WAIT_MS,
       maxContextFanoutBytes: env.MAX_BATCH_CONTEXT_FANOUT_BYTES,
       maxEventDepth: env.MAX_EVENT_DEPTH,
     };

@@ -84,6 +84,8 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(256) @Max(1048576) MAX_EVENT_BYTES = 32768;
   @Transform(toInt) @IsInt() @Min(1024) @Max(104857600) MAX_REQUEST_BYTES = 512000;
   @Transform(toInt) @IsInt() @Min(1) @Max(100000) MAX_BATCH_EVENTS = 2500;
+  @Transform(toInt) @IsInt() @Min(0) @Max(4294967296) MAX_BYTES_IN_FLIGHT = 8388608;
+  @Transform(toInt) @IsInt() @Min(0) @Max(60000) BYTES_IN_FLIGHT_WAIT_MS = 5000;
   @Transform(toInt) @IsInt() @Min(0) @Max(1073741824) MAX_BATCH_CONTEXT_FANOUT_BYTES = 2048000;
   @Transform(toInt) @IsInt() @Min(4) @Max(1000) MAX_EVENT_DEPTH = 64;
   @Transform(toInt) @IsInt() @Min(1) @Max(36500) RETENTION_DAYS = 730;
@@ -164,6 +166,8 @@ export const VARIABLES: VariableDoc[] = [
   { name: 'MAX_EVENT_BYTES', default: '32768', description: 'Largest accepted event (serialized JSON). Larger events are rejected one by one.' },
   { name: 'MAX_REQUEST_BYTES', default: '512000', description: 'Largest request body after gzip decompression; larger requests get 413.' },
   { name: 'MAX_BATCH_EVENTS', default: '2500', description: 'Most events in one `/v1/batch`; longer batches get 400 `batch_too_long`.' },
+  { name: 'MAX_BYTES_IN_FLIGHT', default: '8388608', description: 'HTTP backpressure (api role): the request bodies of ingestion requests in flight in one api process, together, at most this many bytes (a plain body counts its Content-Length; a compressed one 10 times that, a body of unknown length MAX_REQUEST_BYTES, at most MAX_REQUEST_BYTES each). Further requests wait, unread, in arrival order; this bounds the memory parsed bodies take, whatever the load (0: no bound).' },
+  { name: 'BYTES_IN_FLIGHT_WAIT_MS', default: '5000', description: 'How long a request may wait for room under MAX_BYTES_IN_FLIGHT before it is answered 503 `server_busy` with Retry-After (0: at once).' },
   { name: 'MAX_BATCH_CONTEXT_FANOUT_BYTES', default: '2048000', description: 'A batch envelope `context`/`integrations` is merged into each of its events: its size times the number of events may not exceed this (413 `batch_context_fanout`), which bounds what one request can cost PostgreSQL.' },
   { name: 'MAX_EVENT_DEPTH', default: '64', description: 'Deepest nesting of objects and arrays in an event; deeper events are rejected one by one (`event_too_deep`).' },
   { name: 'RETENTION_DAYS', default: '730', description: 'The retention window, in days. Events whose (corrected) timestamp is older are rejected at the door (`timestamp_past_retention`), and daily partitions are created for any day inside it that receives events. The retention job (worker role, every RETENTION_INTERVAL_MS) drops the daily partitions of UTC days wholly older than the window, with their dedup claims and rollups, and deletes dead letters older than it. A source may keep fewer days (`retentionDays` on the source).' },

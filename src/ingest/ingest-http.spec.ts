@@ -1,6 +1,6 @@
 import Fastify from 'fastify';
 import type { MetricsService } from '../metrics/metrics.service';
-import { registerIngestHttp } from './ingest-http';
+import { bodyWeight, registerIngestHttp } from './ingest-http';
 
 describe('registerIngestHttp', () => {
   const app = Fastify();
@@ -23,5 +23,22 @@ describe('registerIngestHttp', () => {
 
   it.each(['text/plain', 'foo', ''])('leaves other routes to want JSON (%p: 415)', async (contentType) => {
     expect((await post('/v1/admin/sources', contentType)).statusCode).toBe(415);
+  });
+});
+
+describe('bodyWeight', () => {
+  const max = 512_000;
+  it('is the Content-Length of a plain body', () => {
+    expect(bodyWeight({ 'content-length': '1200' }, max)).toBe(1200);
+    expect(bodyWeight({ 'content-length': '1200', 'content-encoding': 'identity' }, max)).toBe(1200);
+  });
+  it('is ten times the length of a compressed body, at most the largest body allowed', () => {
+    expect(bodyWeight({ 'content-length': '1200', 'content-encoding': 'gzip' }, max)).toBe(12_000);
+    expect(bodyWeight({ 'content-length': '100000', 'content-encoding': 'deflate' }, max)).toBe(max);
+  });
+  it('is the largest body allowed when the length is unknown or nonsense', () => {
+    expect(bodyWeight({ 'transfer-encoding': 'chunked' }, max)).toBe(max);
+    expect(bodyWeight({ 'content-length': 'abc' }, max)).toBe(max);
+    expect(bodyWeight({ 'content-length': '9999999' }, max)).toBe(max);
   });
 });

@@ -1,6 +1,8 @@
 import fastifyCors from '@fastify/cors';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { bodyErrorReason } from '../common/http-exception.filter';
+import { ByteBudget } from '../common/byte-budget';
+import { bodyErrorReason, errorBody } from '../common/http-exception.filter';
+import type { AppConfig } from '../config';
 import { MetricsService } from '../metrics/metrics.service';
 import { SDK_SETTINGS_ROUTE } from '../sdk-settings/sdk-settings';
 
@@ -69,5 +71,62 @@ export function registerIngestHttp(fastify: FastifyInstance, metrics: MetricsSer
       if (reason) metrics.eventsRejected.inc({ reason });
     }
     done();
+  });
+}
+
+/** Compressed JSON inflates about this much; a compressed body is counted at this many times its length. */
+const COMPRESSION_ALLOWANCE = 10;
+
+/**
+ * What a request's body may take once read, before it is: its Content-Length when plain;
+ * compressed, ten times that; of unknown length (chunked), the largest body allowed.
+ */
+export function bodyWeight(headers: FastifyRequest['headers'], maxRequestBytes: number): number {
+  const length = Number(headers['content-length']);
+  if (!Number.isFinite(length) || length < 0 || headers['content-length'] === undefined) return maxRequestBytes;
+  const encoding = headers['content-encoding'];
+  const plain = encoding === undefined || encoding === '' || encoding === 'identity';
+  return Math.min(maxRequestBytes, plain ? length : length * COMPRESSION_ALLOWANCE);
+}
+
+/**
+ * HTTP backpressure: the bodies of the ingestion requests in flight hold at most
+ * MAX_BYTES_IN_FLIGHT bytes together (ByteBudget). A request reserves its weight before Fastify
+ * reads its body and gives it back when its response is done (sent, failed or aborted); one that
+ * does not fit waits with its body unread in the socket, so the client is slowed by TCP rather
+ * than the api's heap growing with the load, and after BYTES_IN_FLIGHT_WAIT_MS it is answered 503
+ * server_busy with Retry-After. Registered before body decoding, so nothing is read or inflated
+ * while it waits.
+ */
+export function registerBytesInFlightBound(fastify: FastifyInstance, limits: AppConfig['limits'], metrics: MetricsService): void {
+  if (limits.maxBytesInFlight === 0) return;
+  const budget = new ByteBudget(limits.maxBytesInFlight);
+  fastify.addHook('preParsing', async (req, reply, payload) => {
+    if (!INGEST_ROUTE.test(req.url)) return payload;
+    // The response may end (client gone) while the request still waits for room.
+    const held: { release?: (() => void) | null; done: boolean } = { done: false };
+    reply.raw.once('close', () => {
+      held.done = true;
+      held.release?.();
+      metrics.httpBytesInFlight.set(budget.inUse);
+    });
+    const weight = bodyWeight(req.headers, limits.maxRequestBytes);
+    const waits = budget.queued > 0 || (budget.inUse > 0 && budget.inUse + weight > budget.limit);
+    const release = await budget.reserve(weight, limits.bytesInFlightWaitMs);
+    held.release = release;
+    if (release && held.done) release();
+    metrics.httpBytesInFlight.set(budget.inUse);
+    if (waits) metrics.httpBackpressureWaits.inc({ outcome: release ? 'admitted' : 'refused' });
+    if (!release && !held.done) {
+      void reply
+        .code(503)
+        .header('Retry-After', '1')
+        .send(
+          errorBody(503, `This api process is busy: request bodies already in flight fill its ${limits.maxBytesInFlight}-byte budget (MAX_BYTES_IN_FLIGHT); retry after the Retry-After delay.`, req.id, {
+            reason: 'server_busy',
+          }),
+        );
+    }
+    return payload;
   });
 }

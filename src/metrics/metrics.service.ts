@@ -110,6 +110,16 @@ export class MetricsService {
     help: 'Requests refused with 503 because the queue backlog passed its limit',
   }));
 
+  readonly httpBytesInFlight = getOrCreate('sluice_http_bytes_in_flight', () => new Gauge({
+    name: 'sluice_http_bytes_in_flight',
+    help: 'Bytes of ingestion request bodies in flight, as counted against MAX_BYTES_IN_FLIGHT',
+  }));
+  readonly httpBackpressureWaits = getOrCreate('sluice_http_backpressure_waits_total', () => new Counter({
+    name: 'sluice_http_backpressure_waits_total',
+    help: 'Ingestion requests that had to wait for room under MAX_BYTES_IN_FLIGHT, by outcome (admitted after the wait, or refused with 503 server_busy)',
+    labelNames: ['outcome'],
+  }));
+
   readonly enqueueFailures = getOrCreate('sluice_enqueue_failures_total', () => new Counter({
     name: 'sluice_enqueue_failures_total',
     help: 'Flushes the api could not add to Redis (answered 503): connection down, timeout, a job refused inside the transaction, too few replicas',

@@ -8,7 +8,7 @@ module.exports = {
   configEnv: [
     'ROLE', 'PORT', 'HOST', 'NODE_ENV', 'DATABASE_POOL_SIZE', 'DATABASE_SSL', 'DATABASE_SSL_CA', 'QUEUE_PREFIX',
     'REDIS_DURABILITY', 'REDIS_WAIT_REPLICAS', 'REDIS_WAIT_TIMEOUT_MS',
-    'LOG_LEVEL', 'LOG_FORMAT', 'MAX_EVENT_BYTES', 'MAX_REQUEST_BYTES', 'MAX_BATCH_EVENTS',
+    'LOG_LEVEL', 'LOG_FORMAT', 'MAX_EVENT_BYTES', 'MAX_REQUEST_BYTES', 'MAX_BATCH_EVENTS', 'MAX_BYTES_IN_FLIGHT', 'BYTES_IN_FLIGHT_WAIT_MS',
     'MAX_BATCH_CONTEXT_FANOUT_BYTES', 'MAX_EVENT_DEPTH', 'RETENTION_DAYS', 'BATCH_FLUSH_EVENTS',
     'BATCH_FLUSH_MS', 'BATCH_MAX_IN_FLIGHT', 'JOB_MAX_EVENTS', 'JOB_FORMAT', 'ENQUEUE_TIMEOUT_MS', 'WORKER_CONCURRENCY', 'JOB_ATTEMPTS',
     'JOB_BACKOFF_MS', 'JOB_LOCK_MS', 'JOB_STALLED_INTERVAL_MS', 'JOB_MAX_STALLS', 'DB_OUTAGE_MAX_BACKOFF_MS',
@@ -26,6 +26,8 @@ module.exports = {
     'OTEL_SDK_DISABLED', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_SERVICE_NAME',
     'OTEL_TRACES_SAMPLER', 'OTEL_TRACES_SAMPLER_ARG', 'OTEL_RESOURCE_ATTRIBUTES',
   ],
+  // Read by Node itself, not by the app: the heap sizing of a role (api.nodeOptions, compose).
+  runtimeEnv: ['NODE_OPTIONS'],
   // Set per Deployment (api.* / worker.*), never in the chart's config.
   perDeploymentEnv: ['ROLE', 'PORT'],
   // Secrets only the api reads; the worker, the migrations and the CLI never get them.

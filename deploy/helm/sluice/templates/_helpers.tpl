@@ -370,6 +370,13 @@ spec:
             # migrations and the operator CLI use DATABASE_URL only.
             {{- include "sluice.secretEnv" (dict "root" $root "keys" (list "DATABASE_READ_URL")) | trim | nindent 12 }}
             {{- end }}
+            {{- $ownNodeOptions := false }}
+            {{- range $c.extraEnv }}{{ if eq .name "NODE_OPTIONS" }}{{ $ownNodeOptions = true }}{{ end }}{{ end }}
+            {{- if and $c.nodeOptions (not $ownNodeOptions) }}
+            # V8's heap sized for the pod's budget, not for the node's RAM (docs/performance.md, Memory).
+            - name: NODE_OPTIONS
+              value: {{ $c.nodeOptions | quote }}
+            {{- end }}
             {{- with $c.extraEnv }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
