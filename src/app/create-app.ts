@@ -11,6 +11,8 @@ import { registerBytesInFlightBound, registerIngestHttp } from '../ingest/ingest
 import { createLogger } from '../logging/logger';
 import { MetricsService } from '../metrics/metrics.service';
 import { QueueName } from '../queue/queue.constants';
+import { RateLimitRepository } from '../ratelimit/rate-limit.repository';
+import { registerRateLimitRefunds } from '../ratelimit/rate-limit-refunds';
 import { AppModule } from './app.module';
 import { registerConsole } from './http/console';
 import { createFastifyAdapter } from './http/fastify-adapter';
@@ -30,6 +32,7 @@ export async function createApp(config: AppConfig, logger: LoggerService = creat
   registerBodyDecoding(fastify);
   if (config.servesApi) {
     registerIngestHttp(fastify, metrics);
+    registerRateLimitRefunds(fastify, app.get(RateLimitRepository));
     await registerConsole(fastify);
   }
   app.useGlobalFilters(new HttpExceptionFilter(config.limits.maxRequestBytes, metrics));

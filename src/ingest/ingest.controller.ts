@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post, Req, UseGuards, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import {
   ApiBadRequestResponse,
@@ -20,7 +20,6 @@ import { KeyPrincipal } from '../domain/principal';
 import { WriteKeyGuard } from '../auth/write-key.guard';
 import { securityHeadersConfig } from '../common/security-headers';
 import { IngestRateLimitGuard } from '../ratelimit/ingest-rate-limit.guard';
-import { RateLimitRefundInterceptor } from '../ratelimit/rate-limit-refund.interceptor';
 import { EventType } from '../domain/events/event-types';
 import { AliasDto, BatchDto, GroupDto, IdentifyDto, IngestResponseDto, PageDto, ScreenDto, TrackDto } from './ingest.dto';
 import { IngestContext, IngestResult, IngestService } from './ingest.service';
@@ -49,7 +48,6 @@ export interface IngestResponse extends IngestResult {
 @ApiBadRequestResponse({ description: 'Invalid JSON, bad gzip, or no valid event; the body lists reasons' })
 @ApiTooManyRequestsResponse({ description: "Over the source's requests/s, events/s or daily quota; see Retry-After and X-RateLimit-*" })
 @UseGuards(WriteKeyGuard, IngestRateLimitGuard)
-@UseInterceptors(RateLimitRefundInterceptor)
 @Controller('v1')
 export class IngestController {
   constructor(private readonly ingest: IngestService) {}
@@ -122,7 +120,7 @@ export class IngestController {
   }
 }
 
-/** What the request got queued: the rate limiter refunds whatever it counted beyond this. */
+/** What the request got queued: the rate limiter refunds whatever it counted beyond this (src/ratelimit/rate-limit-refunds.ts). */
 function accepted(req: FastifyRequest, result: IngestResult): IngestResponse {
   req.acceptedEvents = result.accepted;
   return { success: true, ...result };

@@ -7,7 +7,6 @@ import { RedisModule } from '../redis/redis.module';
 import { ApiThrottlerGuard } from './api-throttler.guard';
 import { BackpressureService } from './backpressure.service';
 import { IngestRateLimitGuard } from './ingest-rate-limit.guard';
-import { RateLimitRefundInterceptor } from './rate-limit-refund.interceptor';
 import { RateLimitRepository } from './rate-limit.repository';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
 
@@ -31,7 +30,7 @@ class RateLimitStorageModule {}
       }),
     }),
   ],
-  providers: [IngestRateLimitGuard, RateLimitRefundInterceptor, ApiThrottlerGuard, BackpressureService],
-  exports: [RateLimitStorageModule, IngestRateLimitGuard, RateLimitRefundInterceptor, ApiThrottlerGuard, BackpressureService, ThrottlerModule],
+  providers: [IngestRateLimitGuard, ApiThrottlerGuard, BackpressureService],
+  exports: [RateLimitStorageModule, IngestRateLimitGuard, ApiThrottlerGuard, BackpressureService, ThrottlerModule],
 })
 export class RateLimitModule {}
