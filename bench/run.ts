@@ -820,6 +820,8 @@ interface LatencyOutcome {
   requestsPerSecond: number;
   eventsPerSecond: number;
   http: LoadResult;
+  /** the same paced load with the query client beside it */
+  httpWithQueries: LoadResult;
   httpServerSide: { p50: number | null; p99: number | null };
   lagSeconds: { p50: number | null; p99: number | null; count: number };
   sluice: SluiceStats;
@@ -834,7 +836,7 @@ async function scenarioLatency(h: Harness, tag: string, maxEventsPerSecond: numb
 
   let queries: QueryProbeResult | undefined;
   let lastLatencySource: string | undefined;
-  const run = async (name: string, tool: 'paced' | 'autocannon', seconds: number) => {
+  const run = async (name: string, tool: 'paced' | 'autocannon', seconds: number, withQueries = false) => {
     const src = await h.sources(`bench-${name}`);
     const bodies = BodyFactory.batch(`${tag}-${name}`, 100);
     const spec = { url: h.api.url, path: '/v1/batch', headers: h.writeHeaders(src.writeKey), body: () => bodies.next(), connections: p.latencyConnections, durationSeconds: seconds, countAccepted: true, rate };
@@ -843,9 +845,9 @@ async function scenarioLatency(h: Harness, tag: string, maxEventsPerSecond: numb
       async () => {
         const base = await h.persistedByWorker();
         const loading = tool === 'paced' ? runPaced(spec) : runAutocannon(spec);
-        // The paced run also has a query client on the same source (the two sides must not starve each other).
-        if (tool === 'paced') lastLatencySource = src.id;
-        if (tool === 'paced') queries = await probeQueries({ url: h.api.url, key: h.adminKey, sourceId: src.id, perSecond: 5, until: loading });
+        // The second paced run also has a query client on the same source (the two sides must not starve each other).
+        if (withQueries) lastLatencySource = src.id;
+        if (withQueries) queries = await probeQueries({ url: h.api.url, key: h.adminKey, sourceId: src.id, perSecond: 5, until: loading });
         const load = await loading;
         const persisted = await h.waitPersisted(src.id, load.accepted, tool === 'paced' ? 0 : p.latencyConnections * 100, base);
         return { load, ...persisted };
@@ -859,8 +861,12 @@ async function scenarioLatency(h: Harness, tag: string, maxEventsPerSecond: numb
     return { load: result.load, lag: st.lagSeconds, server: st.serverMs, sluice: st };
   };
 
+  // Ingestion alone at half load: the HTTP and lag targets. Then the same load with a query
+  // client beside it: what each side does to the other.
   const paced = await run('latency', 'paced', p.latencySeconds);
   console.log(`  Sluice (paced): ${paced.load.requestsPerSecond} req/s, HTTP p50 ${paced.load.latencyMs.p50} ms, p99 ${paced.load.latencyMs.p99} ms; lag p50 ${paced.lag.p50} s, p99 ${paced.lag.p99} s`);
+  const withQueries = await run('latency-queries', 'paced', p.latencySeconds, true);
+  console.log(`  Sluice (paced, with the query client): HTTP p50 ${withQueries.load.latencyMs.p50} ms, p99 ${withQueries.load.latencyMs.p99} ms; lag p99 ${withQueries.lag.p99} s`);
   const q = queries!;
   // The same questions on the same source right after, with nothing else running: the baseline.
   const latencySource = lastLatencySource!;
@@ -894,6 +900,7 @@ async function scenarioLatency(h: Harness, tag: string, maxEventsPerSecond: numb
     httpServerSide: paced.server,
     lagSeconds: paced.lag,
     sluice: paced.sluice,
+    httpWithQueries: withQueries.load,
     bare,
     autocannonOverallRate,
     queriesDuring: q,
@@ -927,6 +934,7 @@ function rowsFor(r: Results): Row[] {
     const l = r.latency;
     rows.push({ scenario: 'latency', figure: `HTTP p50 at ${l.eventsPerSecond} ev/s`, value: l.http.latencyMs.p50, unit: 'ms', baseline: l.bare.latencyMs.p50, baselineLabel: '(bare)', ratio: null, target: '', pass: null });
     rows.push({ scenario: 'latency', figure: `HTTP p99 at ${l.eventsPerSecond} ev/s`, value: l.http.latencyMs.p99, unit: 'ms', baseline: l.bare.latencyMs.p99, baselineLabel: '(bare)', ratio: null, target: '< 20 ms', pass: l.http.latencyMs.p99 < 20 });
+    if (l.httpWithQueries) rows.push({ scenario: 'latency', figure: 'HTTP p99, query client beside', value: l.httpWithQueries.latencyMs.p99, unit: 'ms', baseline: l.http.latencyMs.p99, baselineLabel: '(alone)', ratio: null, target: '', pass: null });
     rows.push({ scenario: 'latency', figure: 'query p95 during ingestion', value: l.queriesDuring.ms.p95, unit: 'ms', baseline: l.queriesIdle.ms.p95, baselineLabel: '(idle)', ratio: l.queriesIdle.ms.p95 ? round(l.queriesDuring.ms.p95 / l.queriesIdle.ms.p95, 2) : null, target: '', pass: null });
     rows.push({ scenario: 'latency', figure: 'end-to-end lag p50', value: l.lagSeconds.p50, unit: 's', baseline: null, baselineLabel: '', ratio: null, target: '', pass: null });
     rows.push({ scenario: 'latency', figure: 'end-to-end lag p99', value: l.lagSeconds.p99, unit: 's', baseline: null, baselineLabel: '', ratio: null, target: '< 1 s', pass: l.lagSeconds.p99 !== null && l.lagSeconds.p99 < 1 });
