@@ -43,7 +43,7 @@ export interface IngestResponse extends IngestResult {
 @ApiUnauthorizedResponse({ description: 'Missing or unknown write key' })
 @ApiForbiddenResponse({ description: 'A read or admin key instead of a write key' })
 @ApiPayloadTooLargeResponse({ description: 'Body over MAX_REQUEST_BYTES after decompression' })
-@ApiServiceUnavailableResponse({ description: 'Queue unavailable; retry after Retry-After seconds' })
+@ApiServiceUnavailableResponse({ description: 'Queue unavailable, backlog over its limit, or this api process busy (`server_busy`: request bodies in flight fill MAX_BYTES_IN_FLIGHT); retry after Retry-After seconds' })
 @ApiOkResponse({ type: IngestResponseDto, description: 'Every accepted event is durably queued' })
 @ApiBadRequestResponse({ description: 'Invalid JSON, bad gzip, or no valid event; the body lists reasons' })
 @ApiTooManyRequestsResponse({ description: "Over the source's requests/s, events/s or daily quota; see Retry-After and X-RateLimit-*" })
