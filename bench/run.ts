@@ -6,7 +6,7 @@
  *   npm run bench -- --smoke             a few seconds each, for CI (exits 1 when the harness breaks)
  *   npm run bench -- batch --profile     api and worker under node --cpu-prof; summarises the profiles
  *                                        (bench/results/profile.json; .cpuprofile files in a temp dir)
- *   options: --duration <s>  --out <file>  --set KEY=VALUE (Sluice env, repeatable)  --keep
+ *   options: --duration <s>  --out <file>  --set KEY=VALUE (Sluice env, repeatable)  --keep (logs too)  --latency-rate <ev/s>
  *            --redis-fsync  a private Redis with appendfsync always and REDIS_DURABILITY=fsync
  *                           (default: the shared Redis, which keeps nothing on disk, and `none`)
  *
@@ -63,13 +63,15 @@ interface Options {
   duration: number;
   /** V8 flags of the api process, as deployed ('' for V8's own defaults). */
   apiNodeOptions: string;
+  /** events/s the latency scenario offers, instead of half the measured maximum (to compare settings at one load) */
+  latencyRate: number | null;
 }
 
 /** The api's heap as the chart (api.nodeOptions) and docker-compose.yml size it (docs/performance.md, Memory). */
 const DEPLOYED_API_NODE_OPTIONS = '--max-old-space-size=192 --max-semi-space-size=32';
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { scenarios: [], all: false, smoke: false, profile: false, keep: false, redisFsync: false, out: null, set: {}, duration: 20, apiNodeOptions: DEPLOYED_API_NODE_OPTIONS };
+  const o: Options = { scenarios: [], all: false, smoke: false, profile: false, keep: false, redisFsync: false, out: null, set: {}, duration: 20, apiNodeOptions: DEPLOYED_API_NODE_OPTIONS, latencyRate: null };
   let durationGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -79,6 +81,10 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--redis-fsync') o.redisFsync = true;
     else if (a === '--out') o.out = argv[++i];
     else if (a === '--api-node-options') o.apiNodeOptions = argv[++i] ?? '';
+    else if (a === '--latency-rate') {
+      o.latencyRate = Number(argv[++i]);
+      if (!(o.latencyRate >= 100)) throw new Error('--latency-rate needs events per second (at least 100)');
+    }
     else if (a === '--duration') {
       o.duration = Number(argv[++i]);
       durationGiven = true;
@@ -89,7 +95,7 @@ function parseArgs(argv: string[]): Options {
       o.set[k] = v.join('=');
     } else if ((SCENARIOS as readonly string[]).includes(a)) o.scenarios.push(a as Scenario);
     else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run bench -- [batch|plan|live|single|latency|scaleout|tracing|memory|queries|costcurve ...] [--smoke] [--profile] [--duration s] [--out file] [--set KEY=VALUE] [--api-node-options "V8 flags"] [--keep] [--redis-fsync]');
+      console.log('usage: npm run bench -- [batch|plan|live|single|latency|scaleout|tracing|memory|queries|costcurve ...] [--smoke] [--profile] [--duration s] [--out file] [--set KEY=VALUE] [--api-node-options "V8 flags"] [--latency-rate ev/s] [--keep] [--redis-fsync]');
       process.exit(0);
     } else throw new Error(`unknown argument "${a}" (try --help)`);
   }
@@ -816,7 +822,7 @@ interface LatencyOutcome {
   /** the same client right after, nothing else running */
   queriesIdle: QueryProbeResult;
   maxEventsPerSecond: number;
-  maxFrom: 'batch scenario' | 'calibration run';
+  maxFrom: 'batch scenario' | 'calibration run' | '--latency-rate option';
   requestsPerSecond: number;
   eventsPerSecond: number;
   http: LoadResult;
@@ -1188,8 +1194,8 @@ async function main(): Promise<number> {
     }
     if (want('latency')) {
       console.log(`\n[latency] POST /v1/batch at half the maximum end-to-end rate, ${p.latencySeconds} s, steady pacing`);
-      let max = results.batch?.eventsPerSecond;
-      let from: LatencyOutcome['maxFrom'] = 'batch scenario';
+      let max = h.opts.latencyRate ? h.opts.latencyRate * 2 : results.batch?.eventsPerSecond;
+      let from: LatencyOutcome['maxFrom'] = h.opts.latencyRate ? '--latency-rate option' : 'batch scenario';
       if (!max) {
         console.log(`  calibrating: maximum end-to-end rate over ${Math.max(2, p.batchSeconds / 2)} s`);
         const cal = await scenarioBatch(h, runId, { withBaseline: false, seconds: Math.max(2, p.batchSeconds / 2), label: 'calibration' });
@@ -1320,6 +1326,8 @@ async function main(): Promise<number> {
     exitCode = 1;
   } else if (opts.profile) {
     console.log(`CPU profiles (open in Chrome DevTools / speedscope): ${join(runDir, 'profiles')}`);
+  } else if (opts.keep) {
+    console.log(`--keep: logs in ${runDir}`);
   } else {
     rmSync(runDir, { recursive: true, force: true });
   }
