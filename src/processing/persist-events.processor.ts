@@ -2,6 +2,7 @@ import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
 import '../queue/bull-internals';
+import '../queue/job-rows'; // a rows job's rows come back into job.data.rows
 import { AppConfig } from '../config';
 import { EventRow } from '../domain/events/event-columns';
 import { ProcessHealth } from '../health/process-health';

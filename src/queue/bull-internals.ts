@@ -8,6 +8,8 @@ declare module 'bull' {
     token: string;
     /** The Redis key of one of the queue's lists or sets (`active`, `wait`, ...), or with '' the job-key prefix. */
     toKey(queueType: string): string;
+    /** The queue's defaultJobOptions, merged under each job's own by Queue#add and #addBulk. */
+    defaultJobOptions: JobOptions;
   }
 }
 

@@ -1,9 +1,10 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger } from '@nestjs/common';
-import type { Job, Queue } from 'bull';
+import type { Queue } from 'bull';
 import { AppConfig } from '../config';
 import { MetricsService } from '../metrics/metrics.service';
 import { annotateActiveSpan } from '../tracing/trace-context';
+import { addPersistJobs } from './job-rows';
 import { JobName, PersistJob, QueueName } from './queue.constants';
 import { QueueStatsService } from './queue-stats.service';
 
@@ -63,16 +64,16 @@ export class EventsQueueProducer {
   }
 
   private async add(jobs: { name: string; data: PersistJob }[]): Promise<void> {
-    const added: Job<PersistJob>[] = await this.queue.addBulk(jobs);
-    // Bull's addBulk sends one MULTI and takes each command's reply as the job id without
-    // looking at its error (Job.createBulk): a job Redis refused inside the transaction
-    // (NOSCRIPT, LOADING, OOM, a script error) comes back with no id. Any such job fails the
-    // whole call, so its request is answered 503, never 200.
-    const missing = added.filter((j) => j.id === undefined || j.id === null).length;
-    if (missing > 0 || added.length !== jobs.length) {
-      throw new QueueUnavailableError(`Redis refused ${missing || jobs.length - added.length} of ${jobs.length} job(s) in the transaction`);
+    // One MULTI, each rows job with its rows beside its JSON (src/queue/job-rows.ts). A job Redis
+    // refused inside the transaction (NOSCRIPT, LOADING, OOM, a script error) fails the whole
+    // call, so its request is answered 503, never 200.
+    let ids: string[];
+    try {
+      ids = await addPersistJobs(this.queue, jobs);
+    } catch (err) {
+      throw new QueueUnavailableError((err as Error).message);
     }
-    annotateActiveSpan({ 'sluice.jobs.count': added.length, 'sluice.job.ids': added.map((j) => String(j.id)) });
+    annotateActiveSpan({ 'sluice.jobs.count': ids.length, 'sluice.job.ids': ids });
     const { durability, waitReplicas, waitTimeoutMs } = this.config.redis;
     if (durability === 'replicas') {
       // WAIT covers every write this connection made before it, so our MULTI too.

@@ -19,11 +19,11 @@ describe('enqueue checks every job it adds', () => {
   it('a job Redis refuses inside the MULTI (a script error) makes the request 503, never 200', async () => {
     const src = await createSource(t);
     const redis = new Redis(t.config.redis.url);
-    // Bull's addJob script INCRs the job id counter: a non-integer there fails that one command
-    // inside the transaction, which Bull's addBulk would otherwise report as added.
-    const idKey = `${t.config.redis.prefix}:events:id`;
-    const saved = await redis.get(idKey);
-    await redis.set(idKey, 'not-a-number');
+    // Bull's addJob script LPUSHes the job id onto the wait list: a string there fails that
+    // one command inside the transaction, which a MULTI reports only in that command's reply.
+    const waitKey = `${t.config.redis.prefix}:events:wait`;
+    await redis.del(waitKey);
+    await redis.set(waitKey, 'not-a-list');
     try {
       const refused = await track(t, src.writeKey, 'refused');
       expect(refused.status).toBe(503);
@@ -32,7 +32,7 @@ describe('enqueue checks every job it adds', () => {
       const metrics = (await t.http.get('/metrics')).text;
       expect(metrics).toMatch(/sluice_enqueue_failures_total [1-9]/);
     } finally {
-      await redis.set(idKey, saved ?? '0');
+      await redis.del(waitKey);
       redis.disconnect();
     }
     expect((await track(t, src.writeKey, 'accepted')).status).toBe(200);
