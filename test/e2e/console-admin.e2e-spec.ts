@@ -296,7 +296,11 @@ describe('console admin pages: Sources, Keys, Audit log', () => {
     }
     await p.page.getByLabel('Target').fill(source.id);
     await p.page.getByLabel('Action').fill('source.update');
+    // The unfiltered list on screen has a "Load more" of its own: wait for the filtered page.
+    const filtered = p.page.waitForResponse((r) => r.url().includes('v1/admin/audit') && r.url().includes(source.id) && r.url().includes('source.update'));
     await p.page.getByRole('button', { name: 'Apply filters' }).click();
+    await filtered;
+    await p.page.getByText('50 entries, more below').waitFor();
     await p.page.getByRole('button', { name: 'Load more' }).waitFor();
     expect(await entries.count()).toBe(50);
     await p.page.getByRole('button', { name: 'Load more' }).click();
