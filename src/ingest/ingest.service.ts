@@ -325,7 +325,7 @@ export class IngestService {
   }
 
   /** Completes the event in place (the parsed body is ours and used once). */
-  private normalise(e: Record<string, any>, type: EventType, envelope: BatchEnvelope): IncomingEvent {
+  private normalise(e: Record<string, unknown>, type: EventType, envelope: BatchEnvelope): IncomingEvent {
     e.type = type;
     if (e.writeKey !== undefined) delete e.writeKey; // a credential, never stored
     if (e.messageId === undefined || e.messageId === null || e.messageId === '') e.messageId = `api-${randomUUID()}`;
